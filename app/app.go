@@ -1,0 +1,169 @@
+// Package app holds the use cases of Regulars: the rules that every surface
+// (HTML, JSON API, realtime) goes through. Handlers parse and render; app
+// decides and authorizes; store persists.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"regulars"
+	"regulars/store"
+)
+
+// Mailer sends (and keeps) emails.
+type Mailer interface {
+	Send(ctx context.Context, m *regulars.Mail) error
+}
+
+// Notifier tells live connections about changes (e.g. close a disabled
+// user's connections). It may be nil.
+type Notifier interface {
+	UserDisabled(ctx context.Context, userID int64)
+}
+
+// App is the core, built once in main and passed to every surface.
+type App struct {
+	DB       *store.DB
+	Mail     Mailer
+	Log      *slog.Logger
+	Clock    regulars.Clock
+	BaseURL  string // e.g. http://localhost:8080, no trailing slash
+	Password PasswordParams
+	Notifier Notifier
+
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	InviteTTL       time.Duration
+	ResetTTL        time.Duration
+
+	// dummyHash is verified for unknown emails so both answers take as long.
+	dummyHash string
+}
+
+// New returns an App with production defaults.
+func New(db *store.DB, mailer Mailer, log *slog.Logger, baseURL string) *App {
+	a := &App{
+		DB: db, Mail: mailer, Log: log, Clock: regulars.SystemClock{}, BaseURL: baseURL,
+		Password:        DefaultPasswordParams,
+		SessionIdle:     24 * time.Hour,
+		SessionAbsolute: 30 * 24 * time.Hour,
+		InviteTTL:       72 * time.Hour,
+		ResetTTL:        2 * time.Hour,
+	}
+	a.dummyHash = HashPassword(NewSecret(""), a.Password)
+	return a
+}
+
+func (a *App) now() time.Time { return a.Clock.Now().UTC() }
+
+// Actor is a signed-in staff user with everything authorization needs.
+type Actor struct {
+	User    *regulars.User
+	Role    *regulars.Role
+	Tenant  *regulars.Tenant
+	Partner *regulars.Partner // nil for tenant staff
+	Package *regulars.Package // the partner's package; nil for tenant staff
+	// Perms is what the user may do: the role's levels limited to the
+	// package (partners) or to the tenant features (tenant staff).
+	Perms     regulars.Permissions
+	SessionID int64 // 0 for API tokens
+	TokenID   int64 // personal access token in use, if any
+}
+
+// IsOwner reports whether the actor holds the Account owner role.
+func (a *Actor) IsOwner() bool { return a.Role.IsOwner }
+
+// PartnerID is the partner the actor works for (0 = tenant staff).
+func (a *Actor) PartnerID() int64 { return a.User.PartnerID }
+
+// Can reports whether the actor has at least level on f. Account and support
+// are open to every signed-in user of the right side.
+func (a *Actor) Can(f regulars.Feature, level regulars.Level) bool {
+	switch f {
+	case regulars.FeatureAccount:
+		return true
+	case regulars.FeatureSupport:
+		return a.Partner != nil
+	}
+	return a.Perms.Allows(f, level)
+}
+
+// Require returns a forbidden error unless the actor has level on f.
+func (a *Actor) Require(f regulars.Feature, level regulars.Level) error {
+	if a.Can(f, level) {
+		return nil
+	}
+	return regulars.Errorf(regulars.EFORBIDDEN, "Your role does not allow this.")
+}
+
+// GrantableFeatures lists the features the actor's side can assign in roles:
+// the package's features for partners, the tenant features for operators.
+func (a *Actor) GrantableFeatures() []regulars.FeatureInfo {
+	if a.Partner == nil {
+		return regulars.TenantFeatures
+	}
+	var out []regulars.FeatureInfo
+	for _, f := range regulars.PartnerFeatures {
+		if a.Package != nil && a.Package.Includes(f.Feature) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// actorFor loads the actor of a user id.
+func (a *App) actorFor(ctx context.Context, userID int64) (*Actor, error) {
+	u, err := a.DB.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != regulars.UserActive {
+		return nil, regulars.Errorf(regulars.EUNAUTHORIZED, "Your account is not active.")
+	}
+	role, err := a.DB.RoleByID(ctx, u.RoleID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.DB.Tenant(ctx, u.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	act := &Actor{User: u, Role: role, Tenant: t}
+	if u.PartnerID == 0 {
+		features := make([]regulars.Feature, len(regulars.TenantFeatures))
+		for i, f := range regulars.TenantFeatures {
+			features[i] = f.Feature
+		}
+		if role.IsOwner {
+			act.Perms = regulars.FullPermissions(features)
+		} else {
+			act.Perms = role.Permissions.Restrict(features)
+		}
+		return act, nil
+	}
+	p, err := a.DB.Partner(ctx, u.TenantID, u.PartnerID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status == regulars.PartnerSuspended {
+		return nil, regulars.Errorf(regulars.EUNAUTHORIZED, "This partner account is suspended. Contact your platform operator.")
+	}
+	act.Partner = p
+	var features []regulars.Feature
+	if p.PackageID != 0 {
+		pkg, err := a.DB.Package(ctx, u.TenantID, p.PackageID)
+		if err != nil {
+			return nil, err
+		}
+		act.Package = pkg
+		features = pkg.Features
+	}
+	if role.IsOwner {
+		act.Perms = regulars.FullPermissions(features)
+	} else {
+		act.Perms = role.Permissions.Restrict(features)
+	}
+	return act, nil
+}

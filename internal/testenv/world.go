@@ -1,0 +1,129 @@
+package testenv
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"regulars"
+	"regulars/app"
+	"regulars/store"
+)
+
+// OpenSQLite returns a fresh, migrated SQLite database in a temp folder.
+func OpenSQLite(t testing.TB) *store.DB {
+	t.Helper()
+	return openMigrated(t, filepath.Join(t.TempDir(), "regulars.db"))
+}
+
+// OpenPostgres returns a fresh, migrated PostgreSQL database (see
+// PostgresURL for when it skips or fails).
+func OpenPostgres(t testing.TB) *store.DB {
+	t.Helper()
+	return openMigrated(t, PostgresURL(t))
+}
+
+func openMigrated(t testing.TB, url string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckQueries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// FastPasswords are cheap argon2id parameters for tests only.
+var FastPasswords = app.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+
+// Password is the password of every user NewWorld creates.
+const Password = "correct horse battery staple"
+
+// World is a tenant with an operator, a full package, and two partners (A
+// and B) each with an account owner, a custom role and a channel.
+type World struct {
+	DB       *store.DB
+	Tenant   *regulars.Tenant
+	Package  *regulars.Package
+	Operator *regulars.User
+
+	Partner   *regulars.Partner // partner A
+	OwnerRole *regulars.Role
+	Owner     *regulars.User
+	Role      *regulars.Role // a custom role of A: view on everything
+	Channel   *regulars.Channel
+
+	OtherPartner *regulars.Partner // partner B
+	OtherOwner   *regulars.User
+	OtherRole    *regulars.Role
+	OtherChannel *regulars.Channel
+}
+
+// NewWorld fills db with a small world; every user's password is Password.
+func NewWorld(t testing.TB, db *store.DB) *World {
+	t.Helper()
+	ctx := context.Background()
+	w := &World{DB: db}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	hash := app.HashPassword(Password, FastPasswords)
+	w.Tenant = &regulars.Tenant{Name: "Test Tenant", Slug: "test", SupportEmail: "support@tenant.example"}
+	must(db.CreateTenant(ctx, w.Tenant))
+	w.Package = &regulars.Package{TenantID: w.Tenant.ID, Name: "Everything", MonthlyPrice: 9900, YearlyPrice: 99000, Currency: "EUR",
+		Features: regulars.AllPartnerFeatures(), Limits: map[string]int64{"channels": 10, "users": 50}}
+	must(db.CreatePackage(ctx, w.Package))
+
+	opRole := &regulars.Role{TenantID: w.Tenant.ID, Name: regulars.OwnerRoleName, IsOwner: true}
+	must(db.CreateRole(ctx, opRole))
+	w.Operator = &regulars.User{TenantID: w.Tenant.ID, RoleID: opRole.ID, Name: "Olivia Operator", Email: "operator@tenant.example", Status: regulars.UserActive, PasswordHash: hash}
+	must(db.CreateUser(ctx, w.Operator, true))
+
+	mk := func(brand, ownerEmail string) (*regulars.Partner, *regulars.Role, *regulars.User, *regulars.Role, *regulars.Channel) {
+		p := &regulars.Partner{TenantID: w.Tenant.ID, BrandName: brand, Country: "GB", PackageID: w.Package.ID, Status: regulars.PartnerActive}
+		must(db.CreatePartner(ctx, p))
+		or := &regulars.Role{TenantID: w.Tenant.ID, PartnerID: p.ID, Name: regulars.OwnerRoleName, IsOwner: true}
+		must(db.CreateRole(ctx, or))
+		owner := &regulars.User{TenantID: w.Tenant.ID, PartnerID: p.ID, RoleID: or.ID, Name: brand + " Owner", Email: ownerEmail, Status: regulars.UserActive, PasswordHash: hash}
+		must(db.CreateUser(ctx, owner, true))
+		viewer := regulars.Permissions{}
+		for _, f := range regulars.AllPartnerFeatures() {
+			viewer[f] = regulars.LevelView
+		}
+		r := &regulars.Role{TenantID: w.Tenant.ID, PartnerID: p.ID, Name: "Viewer", Permissions: viewer}
+		must(db.CreateRole(ctx, r))
+		c := &regulars.Channel{TenantID: w.Tenant.ID, PartnerID: p.ID, Name: brand + " Main", Status: regulars.ChannelActive, ChatEnabled: true}
+		must(db.CreateChannel(ctx, c))
+		return p, or, owner, r, c
+	}
+	w.Partner, w.OwnerRole, w.Owner, w.Role, w.Channel = mk("Alpha Coffee", "owner@alpha.example")
+	w.OtherPartner, _, w.OtherOwner, w.OtherRole, w.OtherChannel = mk("Beta Bakery", "owner@beta.example")
+	return w
+}
+
+// AddUser adds an active user with a role of its own carrying perms to
+// partner p (0 = tenant staff) and returns it. Its password is Password.
+func (w *World) AddUser(t testing.TB, partnerID int64, email string, perms regulars.Permissions) *regulars.User {
+	t.Helper()
+	ctx := context.Background()
+	r := &regulars.Role{TenantID: w.Tenant.ID, PartnerID: partnerID, Name: "Role for " + email, Permissions: perms}
+	if err := w.DB.CreateRole(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	u := &regulars.User{TenantID: w.Tenant.ID, PartnerID: partnerID, RoleID: r.ID, Name: "User " + email, Email: email, Status: regulars.UserActive,
+		PasswordHash: app.HashPassword(Password, FastPasswords)}
+	if err := w.DB.CreateUser(ctx, u, false); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
