@@ -88,4 +88,3 @@ func CheckName(v Validation, field, value string, max int) {
 		v.Add(field, "Use at most "+strconv.Itoa(max)+" characters.")
 	}
 }
-

@@ -116,4 +116,3 @@ func (db *DB) applyMigration(ctx context.Context, c *sql.Conn, m Migration) (boo
 	}
 	return true, tx.Commit()
 }
-
