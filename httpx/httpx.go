@@ -15,11 +15,11 @@ type Side int
 
 // The sides of the product.
 const (
-	Public  Side = iota // anyone, signed in or not
-	Partner             // partner staff
-	Tenant              // tenant (operator) staff
-	Staff               // any signed-in staff user (own account)
-	Follower            // followers (end users) of the tenant's app
+	Public   Side = iota // anyone, signed in or not
+	Partner              // partner staff
+	Tenant               // tenant (operator) staff
+	Staff                // any signed-in staff user (own account)
+	Follower             // followers (end users) of the tenant's app
 )
 
 func (s Side) String() string {
