@@ -97,6 +97,9 @@ func (a *App) UpdateRole(ctx context.Context, actor *Actor, id int64, in RoleInp
 	if r.ID == actor.Role.ID {
 		return nil, regulars.Errorf(regulars.ECONFLICT, "You cannot edit your own role.")
 	}
+	if len(r.Permissions.Restrict(featuresOf(actor)).Exceeding(actor.Perms)) > 0 {
+		return nil, regulars.Errorf(regulars.EFORBIDDEN, "The role %s has more rights than your own; you cannot edit it.", r.Name)
+	}
 	if err := a.checkRole(actor, &in); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,83 @@
+// Package config reads the settings of the regulars binary from flags and
+// REGULARS_* environment variables (flags win).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is everything main needs to build the product.
+type Config struct {
+	Addr        string // listen address
+	DataDir     string // SQLite database and uploaded files
+	DatabaseURL string // postgres://… or a SQLite path; default: DataDir/regulars.db
+	BaseURL     string // public URL used in emails and links
+	SMTPURL     string // smtp://user:pass@host:587; empty keeps mail in the outbox
+	MailFrom    string
+	TrustProxy  bool   // behind a load balancer: trust X-Forwarded-For
+	StaticDir   string // development: serve static files from this folder
+	LogFormat   string // text or json
+	LogLevel    string
+}
+
+// Flags registers the flags on fs with defaults taken from the environment.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("REGULARS_ADDR", "127.0.0.1:8080"), "listen address (REGULARS_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("REGULARS_DATA_DIR", "data"), "data folder for the SQLite database and files (REGULARS_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database", env("REGULARS_DATABASE_URL", ""), "postgres://… URL or SQLite file; default <data>/regulars.db (REGULARS_DATABASE_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", env("REGULARS_BASE_URL", ""), "public URL for links in emails; default http://<addr> (REGULARS_BASE_URL)")
+	fs.StringVar(&c.SMTPURL, "smtp", env("REGULARS_SMTP_URL", ""), "SMTP server URL, e.g. smtp://user:pass@mail.example.com:587 (REGULARS_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("REGULARS_MAIL_FROM", "Regulars <no-reply@localhost>"), "From address of emails (REGULARS_MAIL_FROM)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("REGULARS_TRUST_PROXY"), "trust X-Forwarded-For from a load balancer (REGULARS_TRUST_PROXY)")
+	fs.StringVar(&c.StaticDir, "dev-static", env("REGULARS_DEV_STATIC", ""), "development: serve static files from this folder (REGULARS_DEV_STATIC)")
+	fs.StringVar(&c.LogFormat, "log-format", env("REGULARS_LOG_FORMAT", "text"), "log format: text or json (REGULARS_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("REGULARS_LOG_LEVEL", "info"), "log level: debug, info, warn, error (REGULARS_LOG_LEVEL)")
+}
+
+// Finish fills derived defaults and validates.
+func (c *Config) Finish() error {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "regulars.db")
+	}
+	if c.BaseURL == "" {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return fmt.Errorf("config: -addr %q: %w", c.Addr, err)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return fmt.Errorf("config: base URL must start with http:// or https://, got %q", c.BaseURL)
+	}
+	return nil
+}
+
+// Secure reports whether the product is served over HTTPS.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// IsPostgres reports whether the database is PostgreSQL.
+func (c *Config) IsPostgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+func env(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(k string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(k))
+	return b
+}

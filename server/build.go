@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"regulars/app"
+	"regulars/config"
+	"regulars/httpx"
+	"regulars/mail"
+	"regulars/store"
+	"regulars/web"
+)
+
+// Product is the whole product wired together.
+type Product struct {
+	Config  *config.Config
+	DB      *store.DB
+	App     *app.App
+	Web     *web.Handler
+	Metrics *httpx.Metrics
+	Handler http.Handler
+	Log     *slog.Logger
+}
+
+// Build opens the database, applies migrations, checks every query and
+// template, and assembles the surfaces. Close the DB when done.
+func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Product, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	p, err := assemble(ctx, cfg, log, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store.DB) (*Product, error) {
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "name", m)
+	}
+	if err := db.CheckQueries(ctx); err != nil {
+		return nil, fmt.Errorf("checking queries: %w", err)
+	}
+	mailer, err := mail.New(db, cfg.SMTPURL, cfg.MailFrom, log)
+	if err != nil {
+		return nil, err
+	}
+	a := app.New(db, mailer, log, cfg.BaseURL)
+	w, err := web.New(a, log, web.Options{TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure(), StaticDir: cfg.StaticDir})
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	metrics := httpx.NewMetrics()
+	p := &Product{Config: cfg, DB: db, App: a, Web: w, Metrics: metrics, Log: log}
+	p.Handler = New(db, log, metrics, w)
+	return p, nil
+}

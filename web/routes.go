@@ -1,0 +1,132 @@
+package web
+
+import (
+	"net/http"
+
+	"regulars"
+	"regulars/httpx"
+)
+
+// buildRoutes is THE routes table of the HTML surface: every page and form
+// with who may use it. The authorization tests walk this table.
+func (h *Handler) buildRoutes() []httpx.Route {
+	const (
+		pub     = httpx.Public
+		partner = httpx.Partner
+		tenant  = httpx.Tenant
+		staff   = httpx.Staff
+		none    = regulars.LevelNone
+		view    = regulars.LevelView
+		update  = regulars.LevelUpdate
+		manage  = regulars.LevelManage
+	)
+	r := func(method, pattern string, side httpx.Side, f regulars.Feature, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+		return httpx.Route{Method: method, Pattern: pattern, Side: side, Feature: f, Level: l, Handler: fn}
+	}
+	routes := []httpx.Route{
+		r("GET", "/{$}", pub, "", none, h.home),
+		r("GET", "/login", pub, "", none, h.loginForm),
+		r("POST", "/login", pub, "", none, h.login),
+		r("POST", "/logout", staff, "", none, h.logout),
+		r("GET", "/forgot", pub, "", none, h.forgotForm),
+		r("POST", "/forgot", pub, "", none, h.forgot),
+		r("GET", "/password/{token}", pub, "", none, h.passwordForm),
+		r("POST", "/password/{token}", pub, "", none, h.setPassword),
+
+		// Own account: both sides.
+		r("GET", "/account", staff, regulars.FeatureAccount, none, h.account),
+		r("POST", "/account/profile", staff, regulars.FeatureAccount, none, h.accountProfile),
+		r("POST", "/account/password", staff, regulars.FeatureAccount, none, h.accountPassword),
+		r("POST", "/account/sessions/end-others", staff, regulars.FeatureAccount, none, h.accountEndOthers),
+		r("POST", "/account/tokens", staff, regulars.FeatureAccount, none, h.accountCreateToken),
+		r("POST", "/account/tokens/{id}/delete", staff, regulars.FeatureAccount, none, h.accountDeleteToken),
+		r("POST", "/account/transfer", staff, regulars.FeatureAccount, none, h.accountTransfer),
+
+		// Partner admin.
+		r("GET", "/admin", partner, "", none, h.dashboard),
+		r("GET", "/admin/support", partner, regulars.FeatureSupport, none, h.supportForm),
+		r("POST", "/admin/support", partner, regulars.FeatureSupport, none, h.sendSupport),
+		r("GET", "/admin/channels", partner, regulars.FeatureChannels, view, h.channels),
+	}
+	routes = append(routes, h.userRoutes("/admin", partner, regulars.FeatureUsers)...)
+	routes = append(routes, h.roleRoutes("/admin", partner, regulars.FeatureRoles)...)
+	for _, s := range upcomingSections {
+		routes = append(routes, r("GET", s.Path, partner, s.Feature, view, h.section(s)))
+	}
+
+	// Tenant console.
+	routes = append(routes,
+		r("GET", "/tenant", tenant, "", none, h.tenantHome),
+		r("GET", "/tenant/partners", tenant, regulars.FeatureTenantPartners, view, h.tenantPartners),
+		r("GET", "/tenant/partners/{id}", tenant, regulars.FeatureTenantPartners, view, h.tenantPartner),
+		r("GET", "/tenant/outbox", tenant, regulars.FeatureTenantOutbox, view, h.tenantOutbox),
+		r("GET", "/tenant/support", tenant, regulars.FeatureTenantSupport, view, h.tenantSupport),
+	)
+	routes = append(routes, h.userRoutes("/tenant", tenant, regulars.FeatureTenantStaff)...)
+	routes = append(routes, h.roleRoutes("/tenant", tenant, regulars.FeatureTenantStaff)...)
+	for _, s := range upcomingTenantSections {
+		routes = append(routes, r("GET", s.Path, tenant, s.Feature, view, h.section(s)))
+	}
+	return routes
+}
+
+func (h *Handler) userRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
+	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+		return httpx.Route{Method: method, Pattern: prefix + pattern, Side: side, Feature: f, Level: l, Handler: fn}
+	}
+	return []httpx.Route{
+		r("GET", "/users", regulars.LevelView, h.users),
+		r("GET", "/users/new", regulars.LevelManage, h.newUser),
+		r("POST", "/users", regulars.LevelManage, h.createUser),
+		r("GET", "/users/{id}", regulars.LevelView, h.editUser),
+		r("POST", "/users/{id}", regulars.LevelUpdate, h.updateUser),
+		r("POST", "/users/{id}/disable", regulars.LevelUpdate, h.disableUser),
+		r("POST", "/users/{id}/enable", regulars.LevelUpdate, h.enableUser),
+		r("POST", "/users/{id}/resend", regulars.LevelUpdate, h.resendInvite),
+		r("POST", "/users/{id}/password", regulars.LevelUpdate, h.setUserPassword),
+	}
+}
+
+func (h *Handler) roleRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
+	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+		return httpx.Route{Method: method, Pattern: prefix + pattern, Side: side, Feature: f, Level: l, Handler: fn}
+	}
+	return []httpx.Route{
+		r("GET", "/roles", regulars.LevelView, h.roles),
+		r("GET", "/roles/new", regulars.LevelManage, h.newRole),
+		r("POST", "/roles", regulars.LevelManage, h.createRole),
+		r("GET", "/roles/{id}", regulars.LevelView, h.editRole),
+		r("POST", "/roles/{id}", regulars.LevelUpdate, h.updateRole),
+		r("POST", "/roles/{id}/delete", regulars.LevelManage, h.deleteRole),
+	}
+}
+
+// section describes an area whose pages arrive with a later feature; until
+// then it says what will come there.
+type section struct {
+	Path, Title, Text, Next string
+	Feature                 regulars.Feature
+}
+
+var upcomingSections = []section{
+	{"/admin/chat", "Chat", "Live conversations with your followers will appear here: unanswered first, then yours and all active ones.", "Make sure chat is enabled on your channels.", regulars.FeatureChat},
+	{"/admin/messages", "Messages", "Send messages to your followers' channel threads, once or on a schedule.", "Messages can target segmentations and locations.", regulars.FeatureMessages},
+	{"/admin/coupons", "Coupons", "Create coupons your followers enable and redeem.", "Coupons can cost points inside a loyalty program.", regulars.FeatureCoupons},
+	{"/admin/loyalty", "Loyalty programs", "Points, gamification and advanced programs with levels.", "Followers join a program and earn points.", regulars.FeatureLoyalty},
+	{"/admin/segmentations", "Segmentations", "Target specific groups of followers by age, gender, language, points, levels and lists.", "You can use more than one segmentation for one engagement.", regulars.FeatureSegmentations},
+	{"/admin/lists", "Custom end-user lists", "Upload lists of followers (CSV) and use them in segmentations.", "Rows identify followers by end-user ID, email or phone.", regulars.FeatureCustomLists},
+	{"/admin/locations", "Locations", "Your store locations and the locations you use for live proximity targeting.", "Leave the radius empty for a shop location shown on your channel page.", regulars.FeatureLocations},
+	{"/admin/canned", "Canned responses", "Prepared answers your agents insert into the chat with a click or a / shortcut.", "Group them in categories.", regulars.FeatureCanned},
+	{"/admin/partnership", "Partnership settings", "Your package, add-on wallet, purchases and requests to your platform operator.", "You will be emailed when a request is approved or rejected.", regulars.FeaturePartnership},
+}
+
+var upcomingTenantSections = []section{
+	{"/tenant/requests", "Requests", "Partner requests for add-ons and package changes wait here for approval.", "Rejections need a reason, which the partner receives by email.", regulars.FeatureTenantRequests},
+	{"/tenant/packages", "Packages and add-ons", "Packages with their features, limits and prices, and the add-on catalogue.", "", regulars.FeatureTenantPackages},
+}
+
+func (h *Handler) section(s section) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, r, http.StatusOK, "section", &Page{Title: s.Title, Data: s})
+	}
+}

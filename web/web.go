@@ -1,0 +1,383 @@
+// Package web serves the partner admin (/admin), the tenant console
+// (/tenant), the sign-in pages and account settings as server-rendered HTML.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"regulars"
+	"regulars/app"
+	"regulars/httpx"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Options configure the web surface.
+type Options struct {
+	TrustProxy    bool   // take client addresses from X-Forwarded-For
+	SecureCookies bool   // set when served over HTTPS
+	StaticDir     string // development: read static files from disk
+	ProductName   string // white-label name shown in the UI
+}
+
+// Handler serves the HTML surface.
+type Handler struct {
+	app    *app.App
+	log    *slog.Logger
+	opts   Options
+	static *Static
+	pages  map[string]*template.Template
+	routes []httpx.Route
+}
+
+// New parses every template and indexes the static files; a broken template
+// fails here, at start-up, not on a page view.
+func New(a *app.App, log *slog.Logger, opts Options) (*Handler, error) {
+	if opts.ProductName == "" {
+		opts.ProductName = "Regulars"
+	}
+	st, err := NewStatic(opts.StaticDir)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{app: a, log: log, opts: opts, static: st}
+	if err := h.parseTemplates(); err != nil {
+		return nil, err
+	}
+	h.routes = h.buildRoutes()
+	return h, nil
+}
+
+// Static returns the static file server (mounted at /static/).
+func (h *Handler) Static() *Static { return h.static }
+
+// Routes returns the routes table of the HTML surface.
+func (h *Handler) Routes() []httpx.Route { return h.routes }
+
+// Register adds every route to mux, each behind the authorization the table
+// gives it.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, rt := range h.routes {
+		mux.Handle(rt.Method+" "+rt.Pattern, h.authorize(rt))
+	}
+	mux.Handle("GET /static/", h.static)
+}
+
+func (h *Handler) parseTemplates() error {
+	h.pages = map[string]*template.Template{}
+	base, err := template.New("").Funcs(h.funcs()).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return err
+	}
+	for _, p := range pages {
+		t, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		if _, err := t.ParseFS(templateFS, p); err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/pages/"), ".html")
+		if t.Lookup("content") == nil {
+			return fmt.Errorf("template %s: no \"content\" block", name)
+		}
+		h.pages[name] = t
+	}
+	return nil
+}
+
+func (h *Handler) funcs() template.FuncMap {
+	return template.FuncMap{
+		"static": func(name string) string { return h.static.URL(name) },
+		"product": func() string { return h.opts.ProductName },
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Format("2 Jan 2006")
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Format("2 Jan 2006 15:04 UTC")
+		},
+		"ago": ago,
+		"money": func(cents int64, currency string) string {
+			return fmt.Sprintf("%s %d.%02d", currency, cents/100, cents%100)
+		},
+		"levelName": func(l regulars.Level) string { return l.String() },
+		"levelKey":  levelKey,
+		"levels":    func() []regulars.Level { return regulars.Levels },
+		"eq64":      func(a, b int64) bool { return a == b },
+		"hasRole": func(roles []*regulars.Role, id int64) bool {
+			for _, r := range roles {
+				if r.ID == id {
+					return true
+				}
+			}
+			return false
+		},
+		"title":     func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
+	}
+}
+
+func levelKey(l regulars.Level) string {
+	return [...]string{"none", "view", "update", "manage"}[l]
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// Page is what every template receives.
+type Page struct {
+	Title  string
+	Actor  *app.Actor
+	Menu   []MenuSection
+	Active string // path prefix of the active menu entry
+	Flash  *Flash
+	Form   *Form
+	Data   any
+	Path   string
+}
+
+// Form carries submitted values and per-field errors back to a form.
+type Form struct {
+	Values  url.Values
+	Errors  map[string]string
+	Message string
+}
+
+// Get returns a submitted value.
+func (f *Form) Get(k string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Values.Get(k)
+}
+
+// Submitted reports whether the form carries submitted values.
+func (f *Form) Submitted() bool { return f != nil && f.Values != nil }
+
+// Err returns the message for a field.
+func (f *Form) Err(k string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Errors[k]
+}
+
+// Flash is a one-time message shown after a redirect.
+type Flash struct {
+	Kind string // success, error, warning, info
+	Text string
+}
+
+const flashCookie = "rg_flash"
+
+func (h *Handler) setFlash(w http.ResponseWriter, kind, text string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(kind + "|" + text), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.opts.SecureCookies, MaxAge: 60})
+}
+
+func (h *Handler) takeFlash(w http.ResponseWriter, r *http.Request) *Flash {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.opts.SecureCookies})
+	v, err := url.QueryUnescape(c.Value)
+	if err != nil {
+		return nil
+	}
+	kind, text, ok := strings.Cut(v, "|")
+	switch kind {
+	case "success", "error", "warning", "info":
+	default:
+		ok = false
+	}
+	if !ok || text == "" {
+		return nil
+	}
+	return &Flash{Kind: kind, Text: text}
+}
+
+// render writes a page with status.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
+	t, ok := h.pages[name]
+	if !ok {
+		h.serverError(w, r, fmt.Errorf("no page template %q", name))
+		return
+	}
+	p.Actor = actorFrom(r.Context())
+	p.Path = r.URL.Path
+	if p.Actor != nil {
+		p.Menu = menuFor(p.Actor)
+		if p.Active == "" {
+			p.Active = activeEntry(p.Menu, r.URL.Path)
+		}
+	}
+	if p.Flash == nil {
+		p.Flash = h.takeFlash(w, r)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// redirect answers a form post with 303 See Other and an optional flash.
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, to, kind, text string) {
+	if text != "" {
+		h.setFlash(w, kind, text)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// fail is the one place where domain errors become HTML responses. A form
+// (page != "") is re-rendered with the field messages; other errors get
+// the error page with the right status.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, page string, p *Page) {
+	code := regulars.ErrorCode(err)
+	if code == regulars.EINVALID && page != "" {
+		if p == nil {
+			p = &Page{}
+		}
+		r.ParseForm()
+		p.Form = &Form{Values: r.PostForm, Errors: regulars.FieldErrors(err), Message: regulars.ErrorMessage(err)}
+		h.render(w, r, http.StatusUnprocessableEntity, page, p)
+		return
+	}
+	status := statusOf(code)
+	if status == http.StatusInternalServerError {
+		h.serverError(w, r, err)
+		return
+	}
+	if status == http.StatusUnauthorized {
+		h.toLogin(w, r)
+		return
+	}
+	if (code == regulars.ECONFLICT || code == regulars.EINVALID || code == regulars.ELIMIT) && r.Method == http.MethodPost {
+		// A refused action goes back where it came from with the reason.
+		back := r.Header.Get("Referer")
+		if u, perr := url.Parse(back); perr != nil || back == "" || (u.Host != "" && u.Host != r.Host) {
+			back = r.URL.Path
+		} else {
+			back = u.RequestURI()
+		}
+		h.redirect(w, r, back, "error", regulars.ErrorMessage(err))
+		return
+	}
+	h.render(w, r, status, "error", &Page{Title: http.StatusText(status), Data: errorData{Status: status, Message: regulars.ErrorMessage(err)}})
+}
+
+type errorData struct {
+	Status  int
+	Message string
+}
+
+func statusOf(code string) int {
+	switch code {
+	case regulars.ENOTFOUND:
+		return http.StatusNotFound
+	case regulars.EINVALID:
+		return http.StatusUnprocessableEntity
+	case regulars.ECONFLICT, regulars.ELIMIT:
+		return http.StatusConflict
+	case regulars.EFORBIDDEN:
+		return http.StatusForbidden
+	case regulars.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case regulars.ETOOMANY:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprint(w, `<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again.</p>`)
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, regulars.ErrNotFound("page"), "", nil)
+}
+
+func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request) {
+	to := "/login"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", to)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// pathID parses the {id} wildcard; a malformed id is a 404 like a missing one.
+func pathID(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func formInt(r *http.Request, name string) int64 {
+	v, _ := strconv.ParseInt(strings.TrimSpace(r.PostFormValue(name)), 10, 64)
+	return v
+}
+
+type actorKey struct{}
+
+func actorFrom(ctx context.Context) *app.Actor {
+	a, _ := ctx.Value(actorKey{}).(*app.Actor)
+	return a
+}
+
+// side returns the base path of the actor's side: /admin or /tenant.
+func base(a *app.Actor) string {
+	if a.Partner == nil {
+		return "/tenant"
+	}
+	return "/admin"
+}
