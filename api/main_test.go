@@ -108,16 +108,12 @@ func (e *env) userWith(partnerID int64, perms regulars.Permissions) *regulars.Us
 	e.t.Helper()
 	key := fmt.Sprintf("p%d-%s", partnerID, regulars.EncodePermissions(perms))
 	e.mu.Lock()
-	u, ok := e.users[key]
-	e.mu.Unlock()
-	if ok {
+	defer e.mu.Unlock()
+	if u, ok := e.users[key]; ok {
 		return u
 	}
-	email := fmt.Sprintf("u%d@test.example", len(e.users)+1)
-	u = e.w.AddUser(e.t, partnerID, email, perms)
-	e.mu.Lock()
+	u := e.w.AddUser(e.t, partnerID, fmt.Sprintf("user%d@test.example", len(e.users)+1), perms)
 	e.users[key] = u
-	e.mu.Unlock()
 	return u
 }
 

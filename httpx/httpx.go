@@ -35,7 +35,9 @@ type Route struct {
 	Side    Side
 	Feature regulars.Feature // "" = none beyond Side
 	Level   regulars.Level
-	Handler http.HandlerFunc
+	// OwnerOnly restricts the route to the Account owner.
+	OwnerOnly bool
+	Handler   http.HandlerFunc
 	// Doc is a one-line summary (used by the OpenAPI document on the API).
 	Doc string
 }

@@ -32,7 +32,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Product,
 	if err != nil {
 		return nil, err
 	}
-	p, err := assemble(ctx, cfg, log, db)
+	p, err := Assemble(ctx, cfg, log, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -40,7 +40,8 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Product,
 	return p, nil
 }
 
-func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store.DB) (*Product, error) {
+// Assemble builds the product on an open database (tests pass their own).
+func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *store.DB, opts ...func(*app.App)) (*Product, error) {
 	applied, err := db.Migrate(ctx)
 	if err != nil {
 		return nil, err
@@ -56,6 +57,9 @@ func assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		return nil, err
 	}
 	a := app.New(db, mailer, log, cfg.BaseURL)
+	for _, o := range opts {
+		o(a)
+	}
 	w, err := web.New(a, log, web.Options{TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure(), StaticDir: cfg.StaticDir})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

@@ -41,6 +41,10 @@ func (h *Handler) authorize(rt httpx.Route) http.Handler {
 			h.notFound(w, r)
 			return
 		}
+		if rt.OwnerOnly && !actor.IsOwner() {
+			h.fail(w, r, regulars.Errorf(regulars.EFORBIDDEN, "Only the Account owner can do this."), "", nil)
+			return
+		}
 		if rt.Feature != "" && !actor.Can(rt.Feature, rt.Level) {
 			msg := "Your role does not allow this. Ask your account owner for access."
 			if actor.Partner != nil && regulars.IsPartnerFeature(rt.Feature) && !actor.Package.IncludesOr(rt.Feature, false) {

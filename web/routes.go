@@ -40,7 +40,7 @@ func (h *Handler) buildRoutes() []httpx.Route {
 		r("POST", "/account/sessions/end-others", staff, regulars.FeatureAccount, none, h.accountEndOthers),
 		r("POST", "/account/tokens", staff, regulars.FeatureAccount, none, h.accountCreateToken),
 		r("POST", "/account/tokens/{id}/delete", staff, regulars.FeatureAccount, none, h.accountDeleteToken),
-		r("POST", "/account/transfer", staff, regulars.FeatureAccount, none, h.accountTransfer),
+		ownerOnly(r("POST", "/account/transfer", staff, regulars.FeatureAccount, none, h.accountTransfer)),
 
 		// Partner admin.
 		r("GET", "/admin", partner, "", none, h.dashboard),
@@ -129,4 +129,9 @@ func (h *Handler) section(s section) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, "section", &Page{Title: s.Title, Data: s})
 	}
+}
+
+func ownerOnly(rt httpx.Route) httpx.Route {
+	rt.OwnerOnly = true
+	return rt
 }

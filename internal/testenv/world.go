@@ -60,6 +60,10 @@ type World struct {
 	Role      *regulars.Role // a custom role of A: view on everything
 	Channel   *regulars.Channel
 
+	// A second tenant with its own operator: tenant isolation.
+	OtherTenant         *regulars.Tenant
+	OtherTenantOperator *regulars.User
+
 	OtherPartner *regulars.Partner // partner B
 	OtherOwner   *regulars.User
 	OtherRole    *regulars.Role
@@ -108,6 +112,13 @@ func NewWorld(t testing.TB, db *store.DB) *World {
 	}
 	w.Partner, w.OwnerRole, w.Owner, w.Role, w.Channel = mk("Alpha Coffee", "owner@alpha.example")
 	w.OtherPartner, _, w.OtherOwner, w.OtherRole, w.OtherChannel = mk("Beta Bakery", "owner@beta.example")
+
+	w.OtherTenant = &regulars.Tenant{Name: "Other Tenant", Slug: "other"}
+	must(db.CreateTenant(ctx, w.OtherTenant))
+	otRole := &regulars.Role{TenantID: w.OtherTenant.ID, Name: regulars.OwnerRoleName, IsOwner: true}
+	must(db.CreateRole(ctx, otRole))
+	w.OtherTenantOperator = &regulars.User{TenantID: w.OtherTenant.ID, RoleID: otRole.ID, Name: "Other Operator", Email: "operator@other.example", Status: regulars.UserActive, PasswordHash: hash}
+	must(db.CreateUser(ctx, w.OtherTenantOperator, true))
 	return w
 }
 

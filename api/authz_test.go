@@ -1,0 +1,148 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"regulars"
+	"regulars/httpx"
+	"regulars/store"
+)
+
+// fixture makes a fresh object of partner A for a route's wildcards and
+// returns the value of each.
+type fixture func(e *env) map[string]int64
+
+// fixtures fills the wildcards of every route pattern that has one. Each
+// route gets fresh objects: its last check may change or delete them.
+var fixtures = map[string]fixture{
+	"/api/v1/users/{id}":               plainUser,
+	"/api/v1/users/{id}/disable":       plainUser,
+	"/api/v1/users/{id}/enable":        plainUser,
+	"/api/v1/users/{id}/resend-invite": plainUser,
+	"/api/v1/users/{id}/password":      plainUser,
+	"/api/v1/roles/{id}":               unusedRole,
+}
+
+var fixtureSeq int
+
+// plainUser is an invited user of partner A whose role grants nothing, so
+// that anyone with user management may change them.
+func plainUser(e *env) map[string]int64 {
+	role := unusedRole(e)["id"]
+	fixtureSeq++
+	u := &regulars.User{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, RoleID: role, Name: "Fixture " + strconv.Itoa(fixtureSeq),
+		Email: fmt.Sprintf("fixture%d@alpha.example", fixtureSeq), Status: regulars.UserInvited}
+	if err := e.db.CreateUser(e.ctx, u, false); err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]int64{"id": u.ID}
+}
+
+// unusedRole is a role of partner A that grants nothing and nobody holds.
+func unusedRole(e *env) map[string]int64 {
+	fixtureSeq++
+	r := &regulars.Role{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, Name: "Fixture role " + strconv.Itoa(fixtureSeq)}
+	if err := e.db.CreateRole(e.ctx, r); err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]int64{"id": r.ID}
+}
+
+// fill replaces the wildcards of pattern with the fixture's values.
+func fill(t *testing.T, e *env, pattern string) string {
+	t.Helper()
+	if !strings.Contains(pattern, "{") {
+		return pattern
+	}
+	fx, ok := fixtures[pattern]
+	if !ok {
+		t.Fatalf("%s has a wildcard: add a fixture for it to the fixtures map", pattern)
+	}
+	values := fx(e)
+	path := pattern
+	for _, name := range pathParamsOf(pattern) {
+		v, ok := values[name]
+		if !ok {
+			t.Fatalf("%s: the fixture gives no {%s}: add a fixture value for it", pattern, name)
+		}
+		path = strings.Replace(path, "{"+name+"}", strconv.FormatInt(v, 10), 1)
+	}
+	return path
+}
+
+func pathParamsOf(pattern string) []string {
+	var out []string
+	for _, part := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(part, "{") && strings.HasSuffix(part, "}") {
+			out = append(out, strings.TrimSuffix(strings.Trim(part, "{}"), "..."))
+		}
+	}
+	return out
+}
+
+// TestRouteTableAuthorization checks every route of the table: anonymous
+// callers, the other partner, the other side, a role one level short and a
+// role at exactly the level the table names.
+func TestRouteTableAuthorization(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		for _, rt := range e.api.Routes() {
+			t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
+				e.t = t
+				if rt.Handler == nil || rt.Doc == "" {
+					t.Fatal("a route needs a handler and a Doc line")
+				}
+				if rt.Side == httpx.Public {
+					return
+				}
+				path := fill(t, e, rt.Pattern)
+				var body any
+				if rt.Method == http.MethodPost || rt.Method == http.MethodPatch || rt.Method == http.MethodPut {
+					body = "{}"
+				}
+				expect := func(who, token string, ok func(int) bool, want string) {
+					t.Helper()
+					r := e.call(token, rt.Method, path, body)
+					if !ok(r.StatusCode) {
+						t.Errorf("%s: status %d, want %s: %s", who, r.StatusCode, want, r.body)
+					}
+				}
+				is := func(s int) func(int) bool { return func(got int) bool { return got == s } }
+
+				expect("anonymous", "", is(http.StatusUnauthorized), "401")
+				expect("bad token", "rgs_not-a-token", is(http.StatusUnauthorized), "401")
+
+				if strings.Contains(rt.Pattern, "{") {
+					expect("the other partner's owner", e.token(e.w.OtherOwner), is(http.StatusNotFound), "404")
+				}
+				switch rt.Side {
+				case httpx.Partner:
+					expect("a tenant operator", e.token(e.w.Operator), is(http.StatusNotFound), "404")
+				case httpx.Tenant:
+					expect("a partner's owner", e.token(e.w.Owner), is(http.StatusNotFound), "404")
+				}
+
+				partner := e.w.Partner.ID
+				if rt.Side == httpx.Tenant {
+					partner = 0
+				}
+				if rt.Feature != "" && rt.Level > regulars.LevelNone {
+					below := e.userWith(partner, regulars.Permissions{rt.Feature: rt.Level - 1})
+					expect("one level below", e.token(below), is(http.StatusForbidden), "403")
+				}
+				// Last, as it may change or delete the fixture.
+				exact := e.userWith(partner, regulars.Permissions{})
+				if rt.Feature != "" {
+					exact = e.userWith(partner, regulars.Permissions{rt.Feature: rt.Level})
+				}
+				expect("exactly the level", e.token(exact), func(s int) bool {
+					return s != http.StatusUnauthorized && s != http.StatusForbidden && s != http.StatusNotFound && s < 500
+				}, "neither 401, 403, 404 nor 5xx")
+			})
+		}
+	})
+}

@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"regulars"
+	"regulars/app"
+	"regulars/httpx"
+	"regulars/internal/testenv"
+	"regulars/store"
+)
+
+// fixtures fill the wildcards of a route with an object that belongs to
+// partner A (or tenant A) and that the acting user could reach. A route with
+// a wildcard and no fixture fails the test: add one with the route.
+type fixtures struct {
+	t  *testing.T
+	w  *testenv.World
+	db *store.DB
+	a  *app.App
+}
+
+func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
+	f.t.Helper()
+	ctx := context.Background()
+	p := rt.Pattern
+	p = strings.TrimSuffix(p, "{$}")
+	if !strings.Contains(p, "{") {
+		return p
+	}
+	var id string
+	switch {
+	case strings.HasPrefix(p, "/password/{token}"):
+		id = "not-a-real-token"
+	case strings.HasPrefix(p, "/admin/users/{id}"):
+		u := f.w.AddUser(f.t, f.w.Partner.ID, fmt.Sprintf("fixture%d@alpha.example", f.seq()), regulars.Permissions{regulars.FeatureChat: regulars.LevelView})
+		id = strconv.FormatInt(u.ID, 10)
+	case strings.HasPrefix(p, "/tenant/users/{id}"):
+		u := f.w.AddUser(f.t, 0, fmt.Sprintf("fixture%d@tenant.example", f.seq()), regulars.Permissions{regulars.FeatureTenantOutbox: regulars.LevelView})
+		id = strconv.FormatInt(u.ID, 10)
+	case strings.HasPrefix(p, "/admin/roles/{id}"):
+		r := &regulars.Role{TenantID: f.w.Tenant.ID, PartnerID: f.w.Partner.ID, Name: fmt.Sprintf("Fixture %d", f.seq()), Permissions: regulars.Permissions{regulars.FeatureChat: regulars.LevelView}}
+		if err := f.db.CreateRole(ctx, r); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(r.ID, 10)
+	case strings.HasPrefix(p, "/tenant/roles/{id}"):
+		r := &regulars.Role{TenantID: f.w.Tenant.ID, Name: fmt.Sprintf("Fixture %d", f.seq()), Permissions: regulars.Permissions{regulars.FeatureTenantOutbox: regulars.LevelView}}
+		if err := f.db.CreateRole(ctx, r); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(r.ID, 10)
+	case strings.HasPrefix(p, "/tenant/partners/{id}"):
+		id = strconv.FormatInt(f.w.Partner.ID, 10)
+	case strings.HasPrefix(p, "/account/tokens/{id}"):
+		owner := actor
+		if owner == nil {
+			owner = f.w.Owner
+		}
+		act, err := f.a.SignIn(ctx, owner.Email, testenv.Password, "127.0.0.9", "fixture")
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		tok, _, err := f.a.CreateAPIToken(ctx, act.Actor, "fixture")
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(tok.ID, 10)
+	default:
+		f.t.Fatalf("route %s %s has a wildcard but no fixture: add one to fixtures.path", rt.Method, rt.Pattern)
+	}
+	return p[:strings.Index(p, "{")] + id + p[strings.Index(p, "}")+1:]
+}
+
+var fixtureSeq atomic.Int64
+
+func (f *fixtures) seq() int64 { return fixtureSeq.Add(1) }
+
+// levelUser creates a user of partner (0 = tenant staff) whose role has
+// exactly level on feature and the highest level on every other feature,
+// so only the feature under test can be what refuses them.
+func levelUser(t *testing.T, w *testenv.World, partnerID int64, f regulars.Feature, level regulars.Level) *regulars.User {
+	perms := regulars.Permissions{}
+	features := regulars.AllPartnerFeatures()
+	if partnerID == 0 {
+		features = nil
+		for _, fi := range regulars.TenantFeatures {
+			features = append(features, fi.Feature)
+		}
+	}
+	for _, x := range features {
+		perms[x] = regulars.LevelManage
+	}
+	perms[f] = level
+	return w.AddUser(t, partnerID, fmt.Sprintf("level%d@%d.example", fixtureSeqNext(), partnerID), perms)
+}
+
+func fixtureSeqNext() int64 { return fixtureSeq.Add(1) }
+
+// TestEveryRouteIsAuthorized walks the routes table: anonymous callers are
+// sent to sign in, the other side and other partners or tenants get 404,
+// a role one level short gets 403 and a role at the level gets through.
+func TestEveryRouteIsAuthorized(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := testenv.NewWorld(t, db)
+		srv := testenv.NewServer(t, db)
+		fx := &fixtures{t: t, w: w, db: db, a: srv.App}
+		for _, rt := range srv.Web.Routes() {
+			name := rt.Method + " " + rt.Pattern
+			send := func(c *testenv.Client, path string) *testenv.Response {
+				if rt.Method == http.MethodGet {
+					return c.Get(path)
+				}
+				return c.PostForm(path, url.Values{})
+			}
+			if rt.Side == httpx.Public {
+				if r := send(srv.Client(t), fx.path(rt, nil)); r.StatusCode >= 500 {
+					t.Errorf("%s anonymous: status %d", name, r.StatusCode)
+				}
+				continue
+			}
+			// Anonymous: to the sign-in page.
+			if r := send(srv.Client(t), fx.path(rt, nil)); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/login") {
+				t.Errorf("%s anonymous: got %d %q, want 303 to /login", name, r.StatusCode, r.Location())
+			}
+			// The other side of the product does not exist for you.
+			switch rt.Side {
+			case httpx.Partner:
+				if r := send(srv.SignedIn(t, w.Operator.Email), fx.path(rt, nil)); r.StatusCode != http.StatusNotFound {
+					t.Errorf("%s as tenant operator: got %d, want 404", name, r.StatusCode)
+				}
+			case httpx.Tenant:
+				if r := send(srv.SignedIn(t, w.Owner.Email), fx.path(rt, nil)); r.StatusCode != http.StatusNotFound {
+					t.Errorf("%s as partner owner: got %d, want 404", name, r.StatusCode)
+				}
+			}
+			// Another partner's (or tenant's) object is a 404, exactly like a missing one.
+			if strings.Contains(rt.Pattern, "{id}") {
+				other := w.OtherOwner.Email
+				if rt.Side == httpx.Tenant {
+					other = w.OtherTenantOperator.Email
+				}
+				if rt.Side != httpx.Staff {
+					if r := send(srv.SignedIn(t, other), fx.path(rt, nil)); r.StatusCode != http.StatusNotFound {
+						t.Errorf("%s as another partner/tenant: got %d, want 404", name, r.StatusCode)
+					}
+				} else if r := send(srv.SignedIn(t, w.OtherOwner.Email), fx.path(rt, w.Owner)); r.StatusCode != http.StatusNotFound {
+					t.Errorf("%s on another user's object: got %d, want 404", name, r.StatusCode)
+				}
+			}
+			partnerID := w.Partner.ID
+			if rt.Side == httpx.Tenant {
+				partnerID = 0
+			}
+			// One level short: refused.
+			if rt.Feature != "" && rt.Level > regulars.LevelNone {
+				u := levelUser(t, w, partnerID, rt.Feature, rt.Level-1)
+				if r := send(srv.SignedIn(t, u.Email), fx.path(rt, u)); r.StatusCode != http.StatusForbidden {
+					t.Errorf("%s at level %s: got %d, want 403", name, rt.Level-1, r.StatusCode)
+				}
+			}
+			// Owner-only routes: any other user is refused.
+			if rt.OwnerOnly {
+				u := levelUser(t, w, w.Partner.ID, regulars.FeatureUsers, regulars.LevelManage)
+				if r := send(srv.SignedIn(t, u.Email), fx.path(rt, u)); r.StatusCode != http.StatusForbidden {
+					t.Errorf("%s as a non-owner: got %d, want 403", name, r.StatusCode)
+				}
+			}
+			// At the level: allowed (validation errors and redirects are fine).
+			var u *regulars.User
+			if rt.OwnerOnly {
+				u = w.Owner
+			} else if rt.Feature != "" && rt.Level > regulars.LevelNone {
+				u = levelUser(t, w, partnerID, rt.Feature, rt.Level)
+			} else if rt.Side == httpx.Tenant {
+				u = w.AddUser(t, 0, fmt.Sprintf("plain%d@tenant.example", fixtureSeqNext()), regulars.Permissions{})
+			} else {
+				u = w.AddUser(t, w.Partner.ID, fmt.Sprintf("plain%d@alpha.example", fixtureSeqNext()), regulars.Permissions{})
+			}
+			r := send(srv.SignedIn(t, u.Email), fx.path(rt, u))
+			switch {
+			case r.StatusCode == http.StatusForbidden, r.StatusCode == http.StatusNotFound, r.StatusCode == http.StatusUnauthorized, r.StatusCode >= 500,
+				r.StatusCode == http.StatusSeeOther && strings.HasPrefix(r.Location(), "/login") && rt.Pattern != "/logout":
+				t.Errorf("%s at level %s: got %d %s", name, rt.Level, r.StatusCode, r.Location())
+			}
+		}
+	})
+}
