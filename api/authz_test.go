@@ -27,15 +27,12 @@ var fixtures = map[string]fixture{
 	"/api/v1/roles/{id}":               unusedRole,
 }
 
-var fixtureSeq int
-
 // plainUser is an invited user of partner A whose role grants nothing, so
 // that anyone with user management may change them.
 func plainUser(e *env) map[string]int64 {
-	role := unusedRole(e)["id"]
-	fixtureSeq++
-	u := &regulars.User{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, RoleID: role, Name: "Fixture " + strconv.Itoa(fixtureSeq),
-		Email: fmt.Sprintf("fixture%d@alpha.example", fixtureSeq), Status: regulars.UserInvited}
+	role, n := unusedRole(e)["id"], e.next()
+	u := &regulars.User{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, RoleID: role, Name: "Fixture " + strconv.Itoa(n),
+		Email: fmt.Sprintf("fixture%d@alpha.example", n), Status: regulars.UserInvited}
 	if err := e.db.CreateUser(e.ctx, u, false); err != nil {
 		e.t.Fatal(err)
 	}
@@ -44,8 +41,7 @@ func plainUser(e *env) map[string]int64 {
 
 // unusedRole is a role of partner A that grants nothing and nobody holds.
 func unusedRole(e *env) map[string]int64 {
-	fixtureSeq++
-	r := &regulars.Role{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, Name: "Fixture role " + strconv.Itoa(fixtureSeq)}
+	r := &regulars.Role{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, Name: "Fixture role " + strconv.Itoa(e.next())}
 	if err := e.db.CreateRole(e.ctx, r); err != nil {
 		e.t.Fatal(err)
 	}

@@ -48,8 +48,17 @@ type env struct {
 	doc    *document
 
 	mu     sync.Mutex
+	seq    int
 	tokens map[int64]string
 	users  map[string]*regulars.User
+}
+
+// next returns a number not returned before, for unique names.
+func (e *env) next() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seq++
+	return e.seq
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
@@ -70,7 +79,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e := &env{t: t, ctx: context.Background(), w: testenv.NewWorld(t, db), db: db, app: a, api: x, url: srv.URL,
 		tokens: map[int64]string{}, users: map[string]*regulars.User{}}
 	e.doc = loadDocument(t, srv.URL+"/api/openapi.json")
-	e.client = &http.Client{Transport: &checker{t: t, doc: e.doc, next: srv.Client().Transport}}
+	e.client = &http.Client{Transport: &checker{env: e, next: srv.Client().Transport}}
 	return e
 }
 
@@ -193,8 +202,7 @@ func (e *env) must(want int, token, method, path string, body any) *response {
 // status must be documented for the operation, and the body must match its
 // schema. A password hash in any body fails the test too.
 type checker struct {
-	t    testing.TB
-	doc  *document
+	env  *env // reports to the env's current test
 	next http.RoundTripper
 }
 
@@ -209,11 +217,12 @@ func (c *checker) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
+	t := c.env.t
 	if bytes.Contains(body, []byte("$argon2")) {
-		c.t.Errorf("%s %s: the response holds a password hash: %s", req.Method, req.URL.Path, body)
+		t.Errorf("%s %s: the response holds a password hash: %s", req.Method, req.URL.Path, body)
 	}
-	for _, problem := range c.doc.checkResponse(req.Method, req.URL.Path, res.StatusCode, res.Header.Get("Content-Type"), body) {
-		c.t.Errorf("%s %s → %d does not match the OpenAPI document: %s\nbody: %s", req.Method, req.URL.Path, res.StatusCode, problem, body)
+	for _, problem := range c.env.doc.checkResponse(req.Method, req.URL.Path, res.StatusCode, res.Header.Get("Content-Type"), body) {
+		t.Errorf("%s %s → %d does not match the OpenAPI document: %s\nbody: %s", req.Method, req.URL.Path, res.StatusCode, problem, body)
 	}
 	return res, nil
 }

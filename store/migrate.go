@@ -47,9 +47,9 @@ func Migrations(dialectName string) ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(name, ".sql"), SQL: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migrations of %s: expected version %d, found %s", dialectName, i+1, m.Name)
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations of %s: %s and %s share a number", dialectName, out[i-1].Name, out[i].Name)
 		}
 	}
 	return out, nil

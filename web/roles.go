@@ -34,7 +34,9 @@ func (d *roleFormData) Level(f *Form, feature regulars.Feature) regulars.Level {
 }
 
 // CanGrant reports whether the actor may pick level l for feature f.
-func (d *roleFormData) CanGrant(f regulars.Feature, l regulars.Level) bool { return l <= d.Own.Level(f) }
+func (d *roleFormData) CanGrant(f regulars.Feature, l regulars.Level) bool {
+	return l <= d.Own.Level(f)
+}
 
 func parseLevel(s string) regulars.Level {
 	switch s {

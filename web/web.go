@@ -104,7 +104,7 @@ func (h *Handler) parseTemplates() error {
 
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
-		"static": func(name string) string { return h.static.URL(name) },
+		"static":  func(name string) string { return h.static.URL(name) },
 		"product": func() string { return h.opts.ProductName },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
@@ -134,7 +134,7 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return false
 		},
-		"title":     func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"title": func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
