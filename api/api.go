@@ -5,6 +5,11 @@
 // may call it (side, feature, level) and a typed handler. One middleware
 // authorizes from that table, the OpenAPI document is generated from it and
 // the authorization tests are generated from it too.
+//
+// To add a route: write a handler func (x *API) name(r *http.Request, in
+// In) (Out, error) with request and response structs (noBody for none), add
+// an entry with handle(x, status, x.name) to the table, and, if its pattern
+// has a wildcard, a fixture to the fixtures map of authz_test.go.
 package api
 
 import (
@@ -13,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 
 	"regulars"
 	"regulars/app"
@@ -93,6 +99,20 @@ func (x *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	x.fail(w, r, &regulars.Error{Code: codeMethodNotAllowed, Message: "This endpoint does not answer " + r.Method + "."})
 }
 
+// recoverPanic turns a panic of a handler into a problem, so that API clients
+// get JSON even from a bug. Handlers write only once they are done, so
+// nothing has been sent yet.
+func (x *API) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	x.fail(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+}
+
 type actorKey struct{}
 
 // actorOf returns the staff user the middleware authenticated.
@@ -103,9 +123,9 @@ func actorOf(r *http.Request) *app.Actor {
 var errNoToken = regulars.Errorf(regulars.EUNAUTHORIZED, "Send a personal access token: Authorization: Bearer <token>.")
 
 // authorize applies the route's table entry: a valid bearer token, the
-// right side (the other side's routes do not exist for the caller) and the
-// feature level. API calls carry no cookies, so there is nothing to forge
-// across sites.
+// right side (the other side's routes do not exist for the caller), the
+// Account owner where required, and the feature level. API calls carry no
+// cookies, so there is nothing to forge across sites.
 func (x *API) authorize(rt httpx.Route) http.Handler {
 	var staff bool
 	switch rt.Side {
@@ -117,6 +137,7 @@ func (x *API) authorize(rt httpx.Route) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		defer x.recoverPanic(w, r)
 		if !staff {
 			rt.Handler(w, r)
 			return
@@ -134,6 +155,9 @@ func (x *API) authorize(rt httpx.Route) http.Handler {
 		switch {
 		case rt.Side == httpx.Partner && actor.Partner == nil, rt.Side == httpx.Tenant && actor.Partner != nil:
 			x.fail(w, r, errNoRoute)
+			return
+		case rt.OwnerOnly && !actor.IsOwner():
+			x.fail(w, r, regulars.Errorf(regulars.EFORBIDDEN, "Only the Account owner can do this."))
 			return
 		case rt.Feature != "":
 			if err := actor.Require(rt.Feature, rt.Level); err != nil {

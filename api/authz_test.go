@@ -9,6 +9,7 @@ import (
 
 	"regulars"
 	"regulars/httpx"
+	"regulars/internal/testenv"
 	"regulars/store"
 )
 
@@ -84,7 +85,7 @@ func pathParamsOf(pattern string) []string {
 // callers, the other partner, the other side, a role one level short and a
 // role at exactly the level the table names.
 func TestRouteTableAuthorization(t *testing.T) {
-	eachDB(t, func(t *testing.T, db *store.DB) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		for _, rt := range e.api.Routes() {
 			t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
@@ -134,6 +135,21 @@ func TestRouteTableAuthorization(t *testing.T) {
 				exact := e.userWith(partner, regulars.Permissions{})
 				if rt.Feature != "" {
 					exact = e.userWith(partner, regulars.Permissions{rt.Feature: rt.Level})
+				}
+				if rt.OwnerOnly {
+					features := regulars.PartnerFeatures
+					if rt.Side == httpx.Tenant {
+						features = regulars.TenantFeatures
+					}
+					all := regulars.Permissions{}
+					for _, f := range features {
+						all[f.Feature] = regulars.LevelManage
+					}
+					expect("a non-owner with every level", e.token(e.userWith(partner, all)), is(http.StatusForbidden), "403")
+					exact = e.w.Owner
+					if rt.Side == httpx.Tenant {
+						exact = e.w.Operator
+					}
 				}
 				expect("exactly the level", e.token(exact), func(s int) bool {
 					return s != http.StatusUnauthorized && s != http.StatusForbidden && s != http.StatusNotFound && s < 500

@@ -26,15 +26,17 @@ type endpoint struct {
 	Side    httpx.Side
 	Feature regulars.Feature
 	Level   regulars.Level
-	Doc     string
-	Op      operation
+	// OwnerOnly restricts the route to the Account owner.
+	OwnerOnly bool
+	Doc       string
+	Op        operation
 	// Errors lists problem statuses the operation answers beyond those the
 	// table implies (401, 403, 404, 400/422 with a body, 500), e.g. 409.
 	Errors []int
 }
 
 func (e endpoint) route() httpx.Route {
-	return httpx.Route{Method: e.Method, Pattern: e.Pattern, Side: e.Side, Feature: e.Feature, Level: e.Level, Handler: e.Op.serve, Doc: e.Doc}
+	return httpx.Route{Method: e.Method, Pattern: e.Pattern, Side: e.Side, Feature: e.Feature, Level: e.Level, OwnerOnly: e.OwnerOnly, Handler: e.Op.serve, Doc: e.Doc}
 }
 
 // operation is a handler with the Go types it reads and writes.

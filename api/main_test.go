@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -20,19 +20,6 @@ import (
 	"regulars/mail"
 	"regulars/store"
 )
-
-// eachDB runs fn against a fresh SQLite database and, when PostgreSQL is
-// available, a fresh PostgreSQL database.
-func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, testenv.OpenSQLite(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, testenv.OpenPostgres(t))
-	})
-}
 
 // env is a running API over a small world. Every response its client
 // receives is checked against the OpenAPI document.
@@ -63,7 +50,7 @@ func (e *env) next() int {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := testenv.Logger(t)
 	mailer, err := mail.New(db, "", "", log)
 	if err != nil {
 		t.Fatal(err)
@@ -81,14 +68,6 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e.doc = loadDocument(t, srv.URL+"/api/openapi.json")
 	e.client = &http.Client{Transport: &checker{env: e, next: srv.Client().Transport}}
 	return e
-}
-
-// testWriter sends the API's warnings and errors to the test log.
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 // token returns a personal access token of u, made once.
@@ -132,9 +111,11 @@ type response struct {
 	body []byte
 }
 
-// decode reads the body into v, failing the test on malformed JSON.
+// decode reads the body into v (zeroed first, so that nothing of an
+// earlier response stays), failing the test on malformed JSON.
 func (r *response) decode(t testing.TB, v any) {
 	t.Helper()
+	reflect.ValueOf(v).Elem().SetZero()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("%s %s: decoding %s: %v", r.Request.Method, r.Request.URL.Path, r.body, err)
 	}

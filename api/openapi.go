@@ -101,13 +101,13 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 	problems := []int{http.StatusInternalServerError}
 	if e.Side != httpx.Public {
 		op["security"] = []obj{{"bearer": []string{}}}
-		op["x-regulars-access"] = obj{"side": e.Side.String(), "feature": string(e.Feature), "level": string(levelName(e.Level))}
+		op["x-regulars-access"] = obj{"side": e.Side.String(), "feature": string(e.Feature), "level": string(levelName(e.Level)), "owner_only": e.OwnerOnly}
 		op["description"] = access(e)
 		problems = append(problems, http.StatusUnauthorized)
 	} else {
 		op["security"] = []obj{}
 	}
-	if e.Feature != "" {
+	if e.Feature != "" || e.OwnerOnly {
 		problems = append(problems, http.StatusForbidden)
 	}
 	if e.Side == httpx.Partner || e.Side == httpx.Tenant || len(params) > 0 {
@@ -130,6 +130,9 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 // access says in words who may call a route.
 func access(e endpoint) string {
 	who := map[httpx.Side]string{httpx.Partner: "Partner staff", httpx.Tenant: "Tenant staff", httpx.Staff: "Any staff user"}[e.Side]
+	if e.OwnerOnly {
+		who = "The Account owner"
+	}
 	if e.Feature == "" {
 		return who + "."
 	}

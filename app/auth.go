@@ -127,7 +127,7 @@ func (a *App) Authenticate(ctx context.Context, secret string) (*Actor, error) {
 
 // AuthenticateToken resolves a personal access token (Authorization: Bearer).
 func (a *App) AuthenticateToken(ctx context.Context, token string) (*Actor, error) {
-	id, userID, err := a.DB.APITokenByHash(ctx, HashSecret(token))
+	id, userID, lastUsed, err := a.DB.APITokenByHash(ctx, HashSecret(token))
 	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
 		return nil, regulars.Errorf(regulars.EUNAUTHORIZED, "The access token is invalid or revoked.")
 	} else if err != nil {
@@ -140,6 +140,12 @@ func (a *App) AuthenticateToken(ctx context.Context, token string) (*Actor, erro
 		return nil, err
 	}
 	actor.TokenID = id
+	// Record use at most once a minute: it keeps a write off most calls.
+	if a.now().Sub(lastUsed) > time.Minute {
+		if err := a.DB.TouchAPIToken(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	return actor, nil
 }
 

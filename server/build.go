@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"regulars/api"
 	"regulars/app"
 	"regulars/config"
 	"regulars/httpx"
@@ -20,6 +21,7 @@ type Product struct {
 	DB      *store.DB
 	App     *app.App
 	Web     *web.Handler
+	API     *api.API
 	Metrics *httpx.Metrics
 	Handler http.Handler
 	Log     *slog.Logger
@@ -66,6 +68,7 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 	}
 	metrics := httpx.NewMetrics()
 	p := &Product{Config: cfg, DB: db, App: a, Web: w, Metrics: metrics, Log: log}
-	p.Handler = New(db, log, metrics, w)
+	p.API = api.New(a, log, cfg.TrustProxy)
+	p.Handler = New(db, log, metrics, w, p.API)
 	return p, nil
 }

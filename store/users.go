@@ -379,7 +379,7 @@ func (db *DB) UseUserToken(ctx context.Context, tokenHash string) (userID int64,
 
 var (
 	qAPITokenInsert = query("api_token_insert", `INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`)
-	qAPITokenByHash = query("api_token_by_hash", `SELECT id, user_id FROM api_tokens WHERE token_hash = ?`)
+	qAPITokenByHash = query("api_token_by_hash", `SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = ?`)
 	qAPITokensList  = query("api_tokens_list", `SELECT id, user_id, name, prefix, created_at, last_used_at FROM api_tokens WHERE user_id = ? ORDER BY id DESC`)
 	qAPITokenTouch  = query("api_token_touch", `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`)
 	qAPITokenDelete = query("api_token_delete", `DELETE FROM api_tokens WHERE user_id = ? AND id = ?`)
@@ -393,10 +393,12 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *regulars.APIToken, tokenHas
 	return err
 }
 
-// APITokenByHash finds a token; it returns the token id and user id.
-func (db *DB) APITokenByHash(ctx context.Context, tokenHash string) (id, userID int64, err error) {
-	err = db.queryRow(ctx, qAPITokenByHash, tokenHash).Scan(&id, &userID)
-	return id, userID, notFound(err, "token")
+// APITokenByHash finds a token; it returns the token id, user id and when
+// it was last used.
+func (db *DB) APITokenByHash(ctx context.Context, tokenHash string) (id, userID int64, lastUsed time.Time, err error) {
+	var used int64
+	err = db.queryRow(ctx, qAPITokenByHash, tokenHash).Scan(&id, &userID, &used)
+	return id, userID, fromMS(used), notFound(err, "token")
 }
 
 // TouchAPIToken records use of a token.

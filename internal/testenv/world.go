@@ -138,3 +138,24 @@ func (w *World) AddUser(t testing.TB, partnerID int64, email string, perms regul
 	}
 	return u
 }
+
+// AddFollower adds a follower of the world's tenant with the given end-user
+// ID, following the given channels. mod may set optional attributes.
+func (w *World) AddFollower(t testing.TB, endUserID string, channels []*regulars.Channel, mod ...func(*regulars.Follower)) *regulars.Follower {
+	t.Helper()
+	ctx := context.Background()
+	f := &regulars.Follower{TenantID: w.Tenant.ID, EndUserID: endUserID, Name: "Follower " + endUserID,
+		PasswordHash: app.HashPassword(Password, FastPasswords)}
+	for _, m := range mod {
+		m(f)
+	}
+	if err := w.DB.CreateFollower(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range channels {
+		if _, _, err := w.DB.Follow(ctx, w.Tenant.ID, c.ID, f.ID, w.DB.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
