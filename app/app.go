@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"regulars"
+	"regulars/events"
 	"regulars/store"
 )
 
@@ -32,6 +33,8 @@ type App struct {
 	BaseURL  string // e.g. http://localhost:8080, no trailing slash
 	Password PasswordParams
 	Notifier Notifier
+	// Bus carries events to every node (realtime, geofence updates).
+	Bus events.Bus
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
@@ -52,6 +55,7 @@ func New(db *store.DB, mailer Mailer, log *slog.Logger, baseURL string) *App {
 		InviteTTL:       72 * time.Hour,
 		ResetTTL:        2 * time.Hour,
 	}
+	a.Bus = events.NewLocal()
 	a.dummyHash = HashPassword(NewSecret(""), a.Password)
 	return a
 }

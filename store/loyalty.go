@@ -8,17 +8,17 @@ import (
 )
 
 var (
-	qMemberJoin    = query("membership_join", `INSERT INTO memberships (program_id, follower_id, tenant_id, joined_at) VALUES (?, ?, ?, ?)`)
-	qMemberGet     = query("membership_get", `SELECT program_id, follower_id, joined_at, current_points, total_points, level FROM memberships WHERE program_id = ? AND follower_id = ?`)
-	qMembersOf     = query("memberships_of", `SELECT program_id, follower_id, joined_at, current_points, total_points, level FROM memberships WHERE follower_id = ? ORDER BY joined_at`)
-	qMemberCount   = query("membership_count", `SELECT COUNT(*) FROM memberships WHERE program_id = ?`)
-	qMemberEarn    = query("membership_earn", `UPDATE memberships SET current_points = current_points + ?, total_points = total_points + ? WHERE program_id = ? AND follower_id = ?`)
-	qMemberSpend   = query("membership_spend", `UPDATE memberships SET current_points = current_points - ? WHERE program_id = ? AND follower_id = ? AND current_points >= ?`)
-	qMemberLevel   = query("membership_level", `UPDATE memberships SET level = ? WHERE program_id = ? AND follower_id = ?`)
-	qLedgerInsert  = query("ledger_insert", `INSERT INTO point_ledger (tenant_id, program_id, follower_id, kind, points, reason, staff_user_id, engagement_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	qLedgerOf      = query("ledger_of", `SELECT id, tenant_id, program_id, follower_id, kind, points, reason, COALESCE(staff_user_id, 0), COALESCE(engagement_id, 0), expires_at, created_at FROM point_ledger WHERE program_id = ? AND follower_id = ? ORDER BY id DESC LIMIT ?`)
-	qLedgerSum     = query("ledger_sum", `SELECT COALESCE(SUM(points), 0), COALESCE(SUM(CASE WHEN kind = 'earn' OR (kind = 'adjust' AND points > 0) THEN points ELSE 0 END), 0) FROM point_ledger WHERE program_id = ? AND follower_id = ?`)
-	qPointsIssued  = query("points_issued_since", `SELECT COALESCE(SUM(points), 0) FROM point_ledger l JOIN engagements e ON e.id = l.program_id WHERE e.partner_id = ? AND l.points > 0 AND l.kind IN ('earn', 'adjust') AND l.created_at >= ?`)
+	qMemberJoin   = query("membership_join", `INSERT INTO memberships (program_id, follower_id, tenant_id, joined_at) VALUES (?, ?, ?, ?)`)
+	qMemberGet    = query("membership_get", `SELECT program_id, follower_id, joined_at, current_points, total_points, level FROM memberships WHERE program_id = ? AND follower_id = ?`)
+	qMembersOf    = query("memberships_of", `SELECT program_id, follower_id, joined_at, current_points, total_points, level FROM memberships WHERE follower_id = ? ORDER BY joined_at`)
+	qMemberCount  = query("membership_count", `SELECT COUNT(*) FROM memberships WHERE program_id = ?`)
+	qMemberEarn   = query("membership_earn", `UPDATE memberships SET current_points = current_points + ?, total_points = total_points + ? WHERE program_id = ? AND follower_id = ?`)
+	qMemberSpend  = query("membership_spend", `UPDATE memberships SET current_points = current_points - ? WHERE program_id = ? AND follower_id = ? AND current_points >= ?`)
+	qMemberLevel  = query("membership_level", `UPDATE memberships SET level = ? WHERE program_id = ? AND follower_id = ?`)
+	qLedgerInsert = query("ledger_insert", `INSERT INTO point_ledger (tenant_id, program_id, follower_id, kind, points, reason, staff_user_id, engagement_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	qLedgerOf     = query("ledger_of", `SELECT id, tenant_id, program_id, follower_id, kind, points, reason, COALESCE(staff_user_id, 0), COALESCE(engagement_id, 0), expires_at, created_at FROM point_ledger WHERE program_id = ? AND follower_id = ? ORDER BY id DESC LIMIT ?`)
+	qLedgerSum    = query("ledger_sum", `SELECT COALESCE(SUM(points), 0), COALESCE(SUM(CASE WHEN kind = 'earn' OR (kind = 'adjust' AND points > 0) THEN points ELSE 0 END), 0) FROM point_ledger WHERE program_id = ? AND follower_id = ?`)
+	qPointsIssued = query("points_issued_since", `SELECT COALESCE(SUM(points), 0) FROM point_ledger l JOIN engagements e ON e.id = l.program_id WHERE e.partner_id = ? AND l.points > 0 AND l.kind IN ('earn', 'adjust') AND l.created_at >= ?`)
 )
 
 func scanMembership(row interface{ Scan(...any) error }) (*regulars.Membership, error) {
