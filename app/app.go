@@ -119,55 +119,43 @@ func (a *Actor) GrantableFeatures() []regulars.FeatureInfo {
 
 // actorFor loads the actor of a user id.
 func (a *App) actorFor(ctx context.Context, userID int64) (*Actor, error) {
-	u, err := a.DB.User(ctx, userID)
+	d, err := a.DB.UserActor(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
+	return actorFromData(d)
+}
+
+// actorFromData checks that the user may act and works out the effective
+// permissions: the role's levels limited to the package (partners) or to
+// the tenant features (tenant staff); the owner role has all of them.
+func actorFromData(d *store.ActorData) (*Actor, error) {
+	u := d.User
 	if u.Status != regulars.UserActive {
 		return nil, regulars.Errorf(regulars.EUNAUTHORIZED, "Your account is not active.")
 	}
-	role, err := a.DB.RoleByID(ctx, u.RoleID)
-	if err != nil {
-		return nil, err
-	}
-	t, err := a.DB.Tenant(ctx, u.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	act := &Actor{User: u, Role: role, Tenant: t}
-	if u.PartnerID == 0 {
-		features := make([]regulars.Feature, len(regulars.TenantFeatures))
-		for i, f := range regulars.TenantFeatures {
-			features[i] = f.Feature
-		}
-		if role.IsOwner {
-			act.Perms = regulars.FullPermissions(features)
-		} else {
-			act.Perms = role.Permissions.Restrict(features)
-		}
-		return act, nil
-	}
-	p, err := a.DB.Partner(ctx, u.TenantID, u.PartnerID)
-	if err != nil {
-		return nil, err
-	}
-	if p.Status == regulars.PartnerSuspended {
-		return nil, regulars.Errorf(regulars.EUNAUTHORIZED, "This partner account is suspended. Contact your platform operator.")
-	}
-	act.Partner = p
+	act := &Actor{User: u, Role: d.Role, Tenant: d.Tenant}
 	var features []regulars.Feature
-	if p.PackageID != 0 {
-		pkg, err := a.DB.Package(ctx, u.TenantID, p.PackageID)
-		if err != nil {
-			return nil, err
+	if u.PartnerID == 0 {
+		for _, f := range regulars.TenantFeatures {
+			features = append(features, f.Feature)
 		}
-		act.Package = pkg
-		features = pkg.Features
+	} else {
+		if d.Partner == nil {
+			return nil, regulars.ErrNotFound("partner")
+		}
+		if d.Partner.Status == regulars.PartnerSuspended {
+			return nil, regulars.Errorf(regulars.EUNAUTHORIZED, "This partner account is suspended. Contact your platform operator.")
+		}
+		act.Partner, act.Package = d.Partner, d.Package
+		if d.Package != nil {
+			features = d.Package.Features
+		}
 	}
-	if role.IsOwner {
+	if d.Role.IsOwner {
 		act.Perms = regulars.FullPermissions(features)
 	} else {
-		act.Perms = role.Permissions.Restrict(features)
+		act.Perms = d.Role.Permissions.Restrict(features)
 	}
 	return act, nil
 }

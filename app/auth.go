@@ -97,18 +97,19 @@ func (a *App) Authenticate(ctx context.Context, secret string) (*Actor, error) {
 	if secret == "" {
 		return nil, errNoSession
 	}
-	s, err := a.DB.SessionByHash(ctx, HashSecret(secret))
+	d, err := a.DB.SessionActor(ctx, HashSecret(secret))
 	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
 		return nil, errNoSession
 	} else if err != nil {
 		return nil, err
 	}
+	s := d.Session
 	now := a.now()
 	if now.After(s.ExpiresAt) || now.Sub(s.LastSeenAt) > a.SessionIdle {
 		a.DB.DeleteSession(ctx, s.ID)
 		return nil, errNoSession
 	}
-	actor, err := a.actorFor(ctx, s.UserID)
+	actor, err := actorFromData(d)
 	if code := regulars.ErrorCode(err); code == regulars.EUNAUTHORIZED || code == regulars.ENOTFOUND {
 		a.DB.DeleteSession(ctx, s.ID)
 		return nil, errNoSession
