@@ -26,6 +26,9 @@ import (
 type DB struct {
 	write   *sql.DB
 	read    *sql.DB
+	// Prepared named queries (SQLite): parsing SQL costs more than running
+	// most of our queries. PostgreSQL's driver caches statements itself.
+	readStmts, writeStmts map[string]*sql.Stmt
 	dialect dialect
 	url     string
 	Clock   regulars.Clock
@@ -84,6 +87,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	for _, st := range db.readStmts {
+		st.Close()
+	}
+	for _, st := range db.writeStmts {
+		st.Close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -132,7 +141,9 @@ func query(name, text string) string {
 	return text
 }
 
-// CheckQueries prepares every named query against the migrated schema.
+// CheckQueries prepares every named query against the migrated schema; a
+// broken query fails here. With SQLite the prepared statements are kept and
+// used by every later call.
 func (db *DB) CheckQueries(ctx context.Context) error {
 	queriesMu.Lock()
 	names := make([]string, 0, len(queries))
@@ -141,16 +152,48 @@ func (db *DB) CheckQueries(ctx context.Context) error {
 	}
 	queriesMu.Unlock()
 	sort.Strings(names)
+	keep := db.dialect == sqlite && db.readStmts == nil
+	readStmts, writeStmts := map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
 	var errs []error
 	for _, n := range names {
-		stmt, err := db.write.PrepareContext(ctx, db.dialect.rebind(queries[n]))
+		text := queries[n]
+		stmt, err := db.write.PrepareContext(ctx, db.dialect.rebind(text))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("query %s: %w", n, err))
 			continue
 		}
-		stmt.Close()
+		if !keep {
+			stmt.Close()
+			continue
+		}
+		writeStmts[text] = stmt
+		if isRead(text) {
+			rs, err := db.read.PrepareContext(ctx, text)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("query %s: %w", n, err))
+				continue
+			}
+			readStmts[text] = rs
+		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		for _, st := range writeStmts {
+			st.Close()
+		}
+		for _, st := range readStmts {
+			st.Close()
+		}
+		return err
+	}
+	if keep {
+		db.readStmts, db.writeStmts = readStmts, writeStmts
+	}
+	return nil
+}
+
+func isRead(q string) bool {
+	q = strings.TrimSpace(q)
+	return len(q) > 6 && strings.EqualFold(q[:6], "SELECT")
 }
 
 // conn is what both *sql.DB and *sql.Tx offer.
@@ -179,22 +222,56 @@ func (db *DB) writer(ctx context.Context) conn {
 }
 
 func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := db.stmt(ctx, q, true); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.writer(ctx).ExecContext(ctx, db.dialect.rebind(q), args...)
 }
 
 func (db *DB) queryRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := db.stmt(ctx, q, false); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.reader(ctx).QueryContext(ctx, db.dialect.rebind(q), args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := db.stmt(ctx, q, false); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.reader(ctx).QueryRowContext(ctx, db.dialect.rebind(q), args...)
 }
 
 // insert runs an INSERT … RETURNING id and returns the id.
 func (db *DB) insert(ctx context.Context, q string, args ...any) (int64, error) {
 	var id int64
+	if st := db.stmt(ctx, q, true); st != nil {
+		err := st.QueryRowContext(ctx, args...).Scan(&id)
+		return id, err
+	}
 	err := db.writer(ctx).QueryRowContext(ctx, db.dialect.rebind(q), args...).Scan(&id)
 	return id, err
+}
+
+// stmt returns the prepared statement for a named query, bound to the
+// transaction in ctx if there is one; nil for other queries.
+func (db *DB) stmt(ctx context.Context, q string, write bool) *sql.Stmt {
+	if db.writeStmts == nil {
+		return nil
+	}
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		if st := db.writeStmts[q]; st != nil {
+			return tx.StmtContext(ctx, st)
+		}
+		return nil
+	}
+	if write {
+		return db.writeStmts[q]
+	}
+	if st := db.readStmts[q]; st != nil {
+		return st
+	}
+	return db.writeStmts[q]
 }
 
 // InTx runs fn in one transaction carried by the context; store methods
