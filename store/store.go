@@ -24,14 +24,14 @@ import (
 // DB is a handle on the database. With SQLite, writes go through one
 // connection and reads through a pool; with PostgreSQL both share one pool.
 type DB struct {
-	write   *sql.DB
-	read    *sql.DB
+	write *sql.DB
+	read  *sql.DB
 	// Prepared named queries (SQLite): parsing SQL costs more than running
 	// most of our queries. PostgreSQL's driver caches statements itself.
 	readStmts, writeStmts map[string]*sql.Stmt
-	dialect dialect
-	url     string
-	Clock   regulars.Clock
+	dialect               dialect
+	url                   string
+	Clock                 regulars.Clock
 }
 
 // Open connects to url: "postgres://…" (or "postgresql://…") for PostgreSQL,
