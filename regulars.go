@@ -157,6 +157,7 @@ type Channel struct {
 	Name        string
 	Description string
 	Welcome     string
+	Logo        string // stored file name under the media folder, "" for none
 	Status      string
 	ChatEnabled bool
 	CreatedAt   time.Time

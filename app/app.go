@@ -35,6 +35,17 @@ type App struct {
 	Notifier Notifier
 	// Bus carries events to every node (realtime, geofence updates).
 	Bus events.Bus
+	// Targeting narrows engagements to their segmentations; nil = every
+	// follower of the channel (see InAudience).
+	Targeting Targeting
+	// MediaDir holds uploaded files (channel logos, engagement images).
+	MediaDir string
+	// JobInterval is how often the background jobs look for work.
+	JobInterval time.Duration
+	// FollowerTokenTTL is how long a follower's sign-in lasts.
+	FollowerTokenTTL time.Duration
+
+	kick chan struct{} // wakes the background jobs early
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
@@ -49,11 +60,14 @@ type App struct {
 func New(db *store.DB, mailer Mailer, log *slog.Logger, baseURL string) *App {
 	a := &App{
 		DB: db, Mail: mailer, Log: log, Clock: regulars.SystemClock{}, BaseURL: baseURL,
-		Password:        DefaultPasswordParams,
-		SessionIdle:     24 * time.Hour,
-		SessionAbsolute: 30 * 24 * time.Hour,
-		InviteTTL:       72 * time.Hour,
-		ResetTTL:        2 * time.Hour,
+		Password:         DefaultPasswordParams,
+		SessionIdle:      24 * time.Hour,
+		SessionAbsolute:  30 * 24 * time.Hour,
+		InviteTTL:        72 * time.Hour,
+		ResetTTL:         2 * time.Hour,
+		JobInterval:      15 * time.Second,
+		FollowerTokenTTL: 180 * 24 * time.Hour,
+		kick:             make(chan struct{}, 1),
 	}
 	a.Bus = events.NewLocal()
 	a.dummyHash = HashPassword(NewSecret(""), a.Password)

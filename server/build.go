@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 
 	"regulars/api"
 	"regulars/app"
@@ -59,6 +60,7 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		return nil, err
 	}
 	a := app.New(db, mailer, log, cfg.BaseURL)
+	a.MediaDir = filepath.Join(cfg.DataDir, "media")
 	for _, o := range opts {
 		o(a)
 	}
