@@ -10,6 +10,7 @@ import (
 
 	"regulars"
 	"regulars/events"
+	"regulars/files"
 	"regulars/store"
 )
 
@@ -46,6 +47,10 @@ type App struct {
 	FollowerTokenTTL time.Duration
 
 	kick chan struct{} // wakes the background jobs early
+	// Files stores chat attachments; nil refuses attachments.
+	Files files.Store
+	// ChatMaxAttachment is the largest chat attachment in bytes (0: the default).
+	ChatMaxAttachment int64
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration

@@ -226,8 +226,12 @@ func (a *App) SetUserEnabled(ctx context.Context, actor *Actor, id int64, enable
 	if err := a.DB.SetUserStatus(ctx, u.ID, status); err != nil {
 		return err
 	}
-	if !enabled && a.Notifier != nil {
-		a.Notifier.UserDisabled(ctx, u.ID)
+	if !enabled {
+		// Every node closes the user's live connections.
+		a.publishRevoked(ctx, UserTopic(u.ID))
+		if a.Notifier != nil {
+			a.Notifier.UserDisabled(ctx, u.ID)
+		}
 	}
 	return nil
 }

@@ -116,4 +116,3 @@ func (db *DB) BrowseChannels(ctx context.Context, tenantID int64, q string, limi
 	}
 	return collect(rows, scanChannel)
 }
-

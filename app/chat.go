@@ -1,0 +1,639 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"regulars"
+	"regulars/store"
+)
+
+// The chat rules of the seed, enforced here for every surface (pages, API,
+// WebSocket):
+//
+//   - An agent takes an unanswered conversation by sending the first
+//     message: it becomes active and the agent its owner.
+//   - Sending to (or taking) a conversation another agent owns is refused
+//     with a warning that names the owner; confirming overtakes it. Two
+//     agents racing for the same conversation: the conversation row is
+//     locked for the change, so exactly one wins and the other gets the
+//     warning.
+//   - The owner (or a role that manages chat) finishes it; a new follower
+//     message puts it back to unanswered.
+//   - Every take, overtake, finish and reopen is a system line.
+//   - The channel's chat switch off: followers cannot start or send, agents
+//     cannot answer, everyone still reads.
+//   - View-only agents read but neither send nor take.
+
+// OwnerConflict is the Detail of the error that refuses to send to (or
+// take) a conversation another agent owns. Confirm by sending again with
+// OvertakeFrom set to OwnerID.
+type OwnerConflict struct {
+	OwnerID   int64
+	OwnerName string
+}
+
+func ownerConflict(c *regulars.Conversation, ownerName string) error {
+	return &regulars.Error{Code: regulars.ECONFLICT,
+		Message: fmt.Sprintf("%s is answering this conversation. Take it over?", ownerName),
+		Detail:  OwnerConflict{OwnerID: c.OwnerID, OwnerName: ownerName}}
+}
+
+// Conversation tabs of the agent's list.
+const (
+	TabUnanswered = "unanswered"
+	TabMine       = "mine"
+	TabActive     = "active"
+	TabFinished   = "finished"
+)
+
+// ConversationQuery selects an agent's list.
+type ConversationQuery struct {
+	Tab    string // unanswered (default), mine, active, finished
+	Search string
+	Before *regulars.Conversation // the last row of the previous page
+	Limit  int
+}
+
+// Conversations lists the actor's partner's conversations of a tab, newest
+// activity first, with the actor's unread counts, and the tab counts.
+func (a *App) Conversations(ctx context.Context, actor *Actor, q ConversationQuery) ([]*regulars.Conversation, store.ConversationCounts, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelView); err != nil {
+		return nil, store.ConversationCounts{}, err
+	}
+	f := store.ConversationFilter{PartnerID: actor.PartnerID(), ReaderID: actor.User.ID, Search: q.Search, Limit: q.Limit}
+	switch q.Tab {
+	case TabMine:
+		f.Status, f.OwnerID = regulars.ConversationActive, actor.User.ID
+	case TabActive:
+		f.Status = regulars.ConversationActive
+	case TabFinished:
+		f.Status = regulars.ConversationFinished
+	case TabUnanswered, "":
+		f.Status = regulars.ConversationUnanswered
+	default:
+		return nil, store.ConversationCounts{}, &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.",
+			Fields: map[string]string{"tab": "Choose unanswered, mine, active or finished."}}
+	}
+	if q.Before != nil {
+		f.BeforeAt, f.BeforeID = q.Before.LastMessageAt, q.Before.ID
+	}
+	list, err := a.DB.Conversations(ctx, f)
+	if err != nil {
+		return nil, store.ConversationCounts{}, err
+	}
+	counts, err := a.DB.CountConversations(ctx, actor.PartnerID(), actor.User.ID)
+	return list, counts, err
+}
+
+// Conversation returns one of the actor's partner's conversations with the
+// actor's unread count.
+func (a *App) Conversation(ctx context.Context, actor *Actor, id int64) (*regulars.Conversation, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelView); err != nil {
+		return nil, err
+	}
+	c, err := a.DB.Conversation(ctx, actor.PartnerID(), id)
+	if err != nil {
+		return nil, err
+	}
+	c.ReadSeq, c.Unread, err = a.DB.ConversationUnread(ctx, c.ID, actor.User.ID)
+	return c, err
+}
+
+// ChatPage selects messages of a conversation: after AfterSeq (catching up,
+// oldest first) or, when AfterSeq is 0, the newest ones before BeforeSeq
+// (0 = the very newest).
+type ChatPage struct {
+	AfterSeq  int64
+	BeforeSeq int64
+	Limit     int
+}
+
+func (a *App) messages(ctx context.Context, c *regulars.Conversation, p ChatPage) ([]*regulars.ChatMessage, error) {
+	if p.AfterSeq < 0 || p.BeforeSeq < 0 {
+		return nil, regulars.Errorf(regulars.EINVALID, "Message numbers start at 1.")
+	}
+	if p.AfterSeq > 0 || (p.AfterSeq == 0 && p.BeforeSeq == 0 && p.Limit == 0) {
+		return a.DB.ChatMessagesAfter(ctx, c.ID, p.AfterSeq, p.Limit)
+	}
+	return a.DB.ChatMessagesBefore(ctx, c.ID, p.BeforeSeq, p.Limit)
+}
+
+// ChatMessages lists messages of one of the partner's conversations.
+func (a *App) ChatMessages(ctx context.Context, actor *Actor, id int64, p ChatPage) ([]*regulars.ChatMessage, error) {
+	c, err := a.Conversation(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.messages(ctx, c, p)
+}
+
+// AgentMessage is what an agent sends: text, or an engagement card (with
+// an optional text).
+type AgentMessage struct {
+	Text         string
+	EngagementID int64
+	ClientID     string // idempotency key: sending twice stores once
+	// OvertakeFrom confirms the warning: the owner the agent saw. When the
+	// conversation has changed hands since, the agent is warned again.
+	OvertakeFrom int64
+}
+
+// checkClientID validates an idempotency key.
+func checkClientID(v regulars.Validation, id string) {
+	if len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		v.Add("client_id", "Use at most 64 printable ASCII characters.")
+	}
+}
+
+func checkChatText(v regulars.Validation, text string, required bool) string {
+	text = strings.TrimSpace(text)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0 && required:
+		v.Add("text", "Write a message.")
+	case n > regulars.MaxChatText:
+		v.Add("text", fmt.Sprintf("Use at most %d characters.", regulars.MaxChatText))
+	case !utf8.ValidString(text):
+		v.Add("text", "The message is not valid text.")
+	}
+	return text
+}
+
+// agentChange is a change an agent makes under the conversation's lock.
+type agentChange struct {
+	conv    *regulars.Conversation // locked state, updated in place
+	channel *regulars.Channel
+	events  []*regulars.ChatMessage // system lines and messages, in order
+}
+
+// lockForAgent locks a conversation of the actor's partner and loads its
+// channel, for a change by an agent who may answer.
+func (a *App) lockForAgent(ctx context.Context, actor *Actor, id int64) (*agentChange, error) {
+	if _, err := a.DB.Conversation(ctx, actor.PartnerID(), id); err != nil {
+		return nil, err // another partner's conversation is not found
+	}
+	c, err := a.DB.LockConversation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := a.DB.Channel(ctx, c.PartnerID, c.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	return &agentChange{conv: c, channel: ch}, nil
+}
+
+// take makes the actor the owner of the locked conversation, overtaking
+// only when the agent confirmed the current owner.
+func (a *App) take(ctx context.Context, actor *Actor, ch *agentChange, overtakeFrom int64) error {
+	c := ch.conv
+	switch {
+	case c.Status == regulars.ConversationActive && c.OwnerID == actor.User.ID:
+		return nil
+	case c.Status == regulars.ConversationActive && c.OwnerID != 0:
+		owner, err := a.DB.User(ctx, c.OwnerID)
+		if err != nil {
+			return err
+		}
+		if overtakeFrom != c.OwnerID {
+			return ownerConflict(c, owner.Name)
+		}
+		c.Status, c.OwnerID = regulars.ConversationActive, actor.User.ID
+		return a.systemLine(ctx, ch, actor.User.ID, regulars.ChatOvertake, fmt.Sprintf("%s took over the conversation from %s", actor.User.Name, owner.Name))
+	}
+	c.Status, c.OwnerID = regulars.ConversationActive, actor.User.ID
+	return a.systemLine(ctx, ch, actor.User.ID, regulars.ChatTake, actor.User.Name+" took the conversation")
+}
+
+func (a *App) systemLine(ctx context.Context, ch *agentChange, userID int64, event, text string) error {
+	if err := a.DB.SetConversationState(ctx, ch.conv); err != nil {
+		return err
+	}
+	m := &regulars.ChatMessage{Author: regulars.AuthorSystem, UserID: userID, Kind: regulars.MessageSystem, Event: event, Text: text}
+	stored, err := a.DB.AddChatMessage(ctx, ch.conv, m)
+	if err != nil {
+		return err
+	}
+	ch.events = append(ch.events, stored)
+	return nil
+}
+
+// chatOpen refuses changes while the channel's chat is switched off.
+func chatOpen(ch *regulars.Channel, who string) error {
+	if ch.ChatEnabled {
+		return nil
+	}
+	if who == regulars.AuthorFollower {
+		return regulars.Errorf(regulars.ECONFLICT, "%s does not take chat messages at the moment.", ch.Name)
+	}
+	return regulars.Errorf(regulars.ECONFLICT, "Chat is switched off on %s: you can read the conversation, not answer. Switch it on in Channels.", ch.Name)
+}
+
+// SendAgentMessage sends an agent's message, taking the conversation when
+// it is unanswered or finished. It returns the stored message (the one
+// stored before, for a resent ClientID).
+func (a *App) SendAgentMessage(ctx context.Context, actor *Actor, id int64, in AgentMessage) (*regulars.ChatMessage, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
+		return nil, err
+	}
+	v := regulars.Validation{}
+	in.Text = checkChatText(v, in.Text, in.EngagementID == 0)
+	checkClientID(v, in.ClientID)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		change *agentChange
+		sent   *regulars.ChatMessage
+		card   *regulars.Engagement
+		dup    bool
+	)
+	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
+			return err
+		}
+		if in.ClientID != "" {
+			// A resend of a stored message changes nothing, even if the
+			// conversation has changed hands since.
+			if old, err := a.DB.ChatMessageByClient(ctx, id, in.ClientID); err == nil {
+				sent, dup = old, true
+				return nil
+			} else if regulars.ErrorCode(err) != regulars.ENOTFOUND {
+				return err
+			}
+		}
+		if err := chatOpen(change.channel, regulars.AuthorAgent); err != nil {
+			return err
+		}
+		if in.EngagementID != 0 {
+			if card, err = a.availableEngagement(ctx, change.conv, in.EngagementID); err != nil {
+				return err
+			}
+		}
+		if err := a.take(ctx, actor, change, in.OvertakeFrom); err != nil {
+			return err
+		}
+		kind := regulars.MessageText
+		if card != nil {
+			kind = regulars.MessageEngagement
+		}
+		m := &regulars.ChatMessage{Author: regulars.AuthorAgent, UserID: actor.User.ID, UserName: actor.User.Name, Kind: kind, Text: in.Text, EngagementID: in.EngagementID, ClientID: in.ClientID}
+		if sent, err = a.DB.AddChatMessage(ctx, change.conv, m); err != nil {
+			return err
+		}
+		change.events = append(change.events, sent)
+		return a.DB.MarkRead(ctx, id, actor.User.ID, change.conv.LastSeq)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !dup {
+		a.publishChange(ctx, actor.PartnerID(), change, card)
+	}
+	return sent, nil
+}
+
+// TakeConversation makes the actor the owner without sending a message.
+func (a *App) TakeConversation(ctx context.Context, actor *Actor, id, overtakeFrom int64) (*regulars.Conversation, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
+		return nil, err
+	}
+	var change *agentChange
+	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
+			return err
+		}
+		if err := chatOpen(change.channel, regulars.AuthorAgent); err != nil {
+			return err
+		}
+		return a.take(ctx, actor, change, overtakeFrom)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.publishChange(ctx, actor.PartnerID(), change, nil)
+	return a.Conversation(ctx, actor, id)
+}
+
+// FinishConversation finishes a conversation: its owner may, and so may a
+// role that manages chat (for anyone's conversation).
+func (a *App) FinishConversation(ctx context.Context, actor *Actor, id int64) (*regulars.Conversation, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
+		return nil, err
+	}
+	var change *agentChange
+	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
+			return err
+		}
+		c := change.conv
+		switch {
+		case c.Status == regulars.ConversationFinished:
+			return regulars.Errorf(regulars.ECONFLICT, "This conversation is already finished.")
+		case c.OwnerID != actor.User.ID && !actor.Can(regulars.FeatureChat, regulars.LevelManage):
+			if c.OwnerID == 0 {
+				return regulars.Errorf(regulars.EFORBIDDEN, "Take the conversation first: only its owner finishes it.")
+			}
+			owner, err := a.DB.User(ctx, c.OwnerID)
+			if err != nil {
+				return err
+			}
+			return regulars.Errorf(regulars.EFORBIDDEN, "Only %s, who owns this conversation, or a chat manager can finish it.", owner.Name)
+		}
+		c.Status, c.OwnerID, c.FinishedBy = regulars.ConversationFinished, 0, actor.User.ID
+		return a.systemLine(ctx, change, actor.User.ID, regulars.ChatFinish, actor.User.Name+" finished the conversation")
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.publishChange(ctx, actor.PartnerID(), change, nil)
+	return a.Conversation(ctx, actor, id)
+}
+
+// MarkConversationRead records that the actor read up to seq.
+func (a *App) MarkConversationRead(ctx context.Context, actor *Actor, id, seq int64) error {
+	c, err := a.Conversation(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	seq = min(seq, c.LastSeq)
+	if seq <= c.ReadSeq {
+		return nil
+	}
+	if err := a.DB.MarkRead(ctx, id, actor.User.ID, seq); err != nil {
+		return err
+	}
+	// The agent's other screens clear their unread badge.
+	a.publish(ctx, &ChatEvent{Type: EventRead, PartnerID: c.PartnerID, ConversationID: id, Author: regulars.AuthorAgent, UserID: actor.User.ID, Seq: seq}, true)
+	return nil
+}
+
+// AgentTyping tells the follower and the other agents that the actor is
+// writing in a conversation.
+func (a *App) AgentTyping(ctx context.Context, actor *Actor, id int64) error {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
+		return err
+	}
+	c, err := a.DB.Conversation(ctx, actor.PartnerID(), id)
+	if err != nil {
+		return err
+	}
+	a.publish(ctx, &ChatEvent{Type: EventTyping, PartnerID: c.PartnerID, FollowerID: c.FollowerID, ConversationID: id,
+		Author: regulars.AuthorAgent, UserID: actor.User.ID, Name: actor.User.Name}, false)
+	return nil
+}
+
+// publishChange announces the messages of a committed change, each with
+// the conversation as it stands after it.
+func (a *App) publishChange(ctx context.Context, partnerID int64, ch *agentChange, card *regulars.Engagement) {
+	if ch == nil || len(ch.events) == 0 {
+		return
+	}
+	conv, err := a.DB.Conversation(ctx, partnerID, ch.conv.ID)
+	if err != nil {
+		a.Log.Warn("loading a conversation to publish", "err", err)
+		return
+	}
+	a.publishMessages(ctx, conv, ch.events, card)
+}
+
+func (a *App) publishMessages(ctx context.Context, conv *regulars.Conversation, msgs []*regulars.ChatMessage, card *regulars.Engagement) {
+	for _, m := range msgs {
+		ev := &ChatEvent{Type: EventMessage, PartnerID: conv.PartnerID, FollowerID: conv.FollowerID, ConversationID: conv.ID, Conversation: conv, Message: m}
+		if m.EngagementID != 0 {
+			ev.Engagement = card
+		}
+		a.publish(ctx, ev, false)
+	}
+}
+
+// ---------------------------------------------------------------- follower
+
+// FollowerMessage is what a follower sends.
+type FollowerMessage struct {
+	Text     string
+	ClientID string
+}
+
+// chatChannel loads a channel the follower follows, for chatting.
+func (a *App) chatChannel(ctx context.Context, fa *FollowerActor, channelID int64) (*regulars.Channel, error) {
+	ch, err := a.followerChannel(ctx, fa, channelID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.DB.CurrentFollow(ctx, ch.ID, fa.Follower.ID); err != nil {
+		if regulars.ErrorCode(err) == regulars.ENOTFOUND {
+			return nil, regulars.Errorf(regulars.ECONFLICT, "Follow %s to chat with it.", ch.Name)
+		}
+		return nil, err
+	}
+	return ch, nil
+}
+
+// FollowerSend sends a follower's message to a channel, starting the
+// conversation the first time. A message to a finished conversation
+// reopens it: it is unanswered until an agent takes it again.
+func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	v := regulars.Validation{}
+	in.Text = checkChatText(v, in.Text, true)
+	checkClientID(v, in.ClientID)
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	ch, err := a.chatChannel(ctx, fa, channelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageText, Text: in.Text, ClientID: in.ClientID}
+	return a.followerAppend(ctx, fa.Follower, ch, m, nil)
+}
+
+// followerAppend stores a follower's message (and, before it, the file it
+// carries) in the conversation with ch, reopening it when finished.
+func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regulars.Channel, m *regulars.ChatMessage, file *regulars.ChatAttachment) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
+		return nil, nil, err
+	}
+	conv, err := a.DB.EnsureConversation(ctx, f.TenantID, ch.PartnerID, ch.ID, f.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		events []*regulars.ChatMessage
+		sent   *regulars.ChatMessage
+		dup    bool
+	)
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		events = events[:0]
+		c, err := a.DB.LockConversation(ctx, conv.ID)
+		if err != nil {
+			return err
+		}
+		if m.ClientID != "" {
+			if old, err := a.DB.ChatMessageByClient(ctx, c.ID, m.ClientID); err == nil {
+				sent, dup = old, true
+				return nil
+			} else if regulars.ErrorCode(err) != regulars.ENOTFOUND {
+				return err
+			}
+		}
+		if c.Status == regulars.ConversationFinished {
+			c.Status, c.OwnerID = regulars.ConversationUnanswered, 0
+			if err := a.DB.SetConversationState(ctx, c); err != nil {
+				return err
+			}
+			line, err := a.DB.AddChatMessage(ctx, c, &regulars.ChatMessage{Author: regulars.AuthorSystem, Kind: regulars.MessageSystem, Event: regulars.ChatReopen,
+				Text: firstName(f) + " wrote again: the conversation is unanswered"})
+			if err != nil {
+				return err
+			}
+			events = append(events, line)
+		}
+		if file != nil {
+			file.TenantID, file.PartnerID, file.ConversationID = f.TenantID, c.PartnerID, c.ID
+			if err := a.storeAttachment(ctx, file); err != nil {
+				return err
+			}
+			m.AttachmentID, m.Attachment = file.ID, file
+		}
+		msg := *m
+		stored, err := a.DB.AddChatMessage(ctx, c, &msg)
+		if err != nil {
+			return err
+		}
+		sent = stored
+		events = append(events, stored)
+		_, err = a.DB.MarkFollowerRead(ctx, c.ID, c.LastSeq)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	conv, err = a.DB.FollowerConversation(ctx, f.ID, conv.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !dup {
+		a.publishMessages(ctx, conv, events, nil)
+	}
+	return conv, sent, nil
+}
+
+func firstName(f *regulars.Follower) string {
+	if name := strings.TrimSpace(f.Name); name != "" {
+		return name
+	}
+	return f.EndUserID
+}
+
+// FollowerConversations lists the follower's conversations, newest first.
+func (a *App) FollowerConversations(ctx context.Context, fa *FollowerActor) ([]*regulars.Conversation, error) {
+	return a.DB.FollowerConversations(ctx, fa.Follower.ID)
+}
+
+// FollowerConversation returns one of the follower's conversations.
+func (a *App) FollowerConversation(ctx context.Context, fa *FollowerActor, id int64) (*regulars.Conversation, error) {
+	return a.DB.FollowerConversation(ctx, fa.Follower.ID, id)
+}
+
+// FollowerChatMessages lists messages of one of the follower's conversations.
+func (a *App) FollowerChatMessages(ctx context.Context, fa *FollowerActor, id int64, p ChatPage) ([]*regulars.ChatMessage, error) {
+	c, err := a.FollowerConversation(ctx, fa, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.messages(ctx, c, p)
+}
+
+// FollowerRead records that the follower read up to seq.
+func (a *App) FollowerRead(ctx context.Context, fa *FollowerActor, id, seq int64) error {
+	c, err := a.FollowerConversation(ctx, fa, id)
+	if err != nil {
+		return err
+	}
+	moved, err := a.DB.MarkFollowerRead(ctx, id, min(seq, c.LastSeq))
+	if err != nil || !moved {
+		return err
+	}
+	a.publish(ctx, &ChatEvent{Type: EventRead, PartnerID: c.PartnerID, FollowerID: fa.Follower.ID, ConversationID: id, Author: regulars.AuthorFollower, Seq: min(seq, c.LastSeq)}, false)
+	return nil
+}
+
+// FollowerTyping tells the agents that the follower is writing.
+func (a *App) FollowerTyping(ctx context.Context, fa *FollowerActor, id int64) error {
+	c, err := a.FollowerConversation(ctx, fa, id)
+	if err != nil {
+		return err
+	}
+	a.publish(ctx, &ChatEvent{Type: EventTyping, PartnerID: c.PartnerID, ConversationID: id, Author: regulars.AuthorFollower, Name: firstName(fa.Follower)}, true)
+	return nil
+}
+
+// CardAction is what acting on an engagement card did.
+type CardAction struct {
+	Engagement *regulars.Engagement
+	Activation *regulars.CouponActivation // coupons
+	Membership *regulars.Membership       // loyalty programs
+}
+
+// ActOnCard does what an engagement card in the follower's conversation
+// offers: enable the coupon, join the program, open the message. The
+// engagement's own rules apply (EnableCoupon, JoinProgram, OpenMessage);
+// the agents see an activity line in the thread.
+func (a *App) ActOnCard(ctx context.Context, fa *FollowerActor, id, seq int64) (*CardAction, error) {
+	c, err := a.FollowerConversation(ctx, fa, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.DB.ChatMessage(ctx, c.ID, seq)
+	if err != nil || m.Kind != regulars.MessageEngagement {
+		return nil, regulars.ErrNotFound("engagement card")
+	}
+	e, err := a.DB.TenantEngagement(ctx, fa.Tenant.ID, m.EngagementID)
+	if err != nil {
+		return nil, err
+	}
+	out := &CardAction{Engagement: e}
+	var did string
+	switch e.Kind {
+	case regulars.KindCoupon:
+		if out.Activation, err = a.EnableCoupon(ctx, fa, e.ID); err != nil {
+			return nil, err
+		}
+		did = "enabled the coupon " + e.Name
+	case regulars.KindLoyalty:
+		if out.Membership, err = a.JoinProgram(ctx, fa, e.ID); err != nil {
+			return nil, err
+		}
+		did = "joined " + e.Name
+	case regulars.KindMessage:
+		if err := a.OpenMessage(ctx, fa, e.ID); err != nil && regulars.ErrorCode(err) != regulars.ENOTFOUND {
+			return nil, err
+		}
+		did = "opened " + e.Name
+	default:
+		return nil, regulars.ErrNotFound("engagement card")
+	}
+	var line *regulars.ChatMessage
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		locked, err := a.DB.LockConversation(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		line, err = a.DB.AddChatMessage(ctx, locked, &regulars.ChatMessage{Author: regulars.AuthorSystem, Kind: regulars.MessageSystem, Event: regulars.ChatActivity,
+			EngagementID: e.ID, Text: firstName(fa.Follower) + " " + did})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if conv, err := a.DB.FollowerConversation(ctx, fa.Follower.ID, c.ID); err == nil {
+		a.publishMessages(ctx, conv, []*regulars.ChatMessage{line}, e)
+	}
+	return out, nil
+}

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"regulars"
+)
+
+// Topics of the event bus. Staff connections of a partner listen on its
+// partner topic, a follower's connections on the follower topic, and every
+// connection of a staff user on the user topic (to be closed when the user
+// is disabled).
+
+// PartnerTopic carries a partner's chat events to its agents.
+func PartnerTopic(partnerID int64) string { return "partner:" + strconv.FormatInt(partnerID, 10) }
+
+// FollowerTopic carries a follower's chat events to their apps.
+func FollowerTopic(followerID int64) string { return "follower:" + strconv.FormatInt(followerID, 10) }
+
+// UserTopic carries events about one staff user's connections.
+func UserTopic(userID int64) string { return "user:" + strconv.FormatInt(userID, 10) }
+
+// Chat event types.
+const (
+	EventMessage = "message" // a new message (and the conversation after it)
+	EventRead    = "read"    // someone read a conversation up to a message
+	EventTyping  = "typing"  // someone is typing
+	EventRevoked = "revoked" // the user's or follower's access ended: close
+)
+
+// ChatEvent is what the app publishes on the bus about a conversation. The
+// realtime package decides for each connection whether it may see it and
+// shapes it for that reader.
+type ChatEvent struct {
+	Type           string `json:"type"`
+	PartnerID      int64  `json:"partner_id,omitempty"`
+	FollowerID     int64  `json:"follower_id,omitempty"`
+	ConversationID int64  `json:"conversation_id,omitempty"`
+
+	Conversation *regulars.Conversation `json:"conversation,omitempty"`
+	Message      *regulars.ChatMessage  `json:"message,omitempty"`
+	// Engagement is the card of an engagement message.
+	Engagement *regulars.Engagement `json:"engagement,omitempty"`
+
+	// Read and typing: who (an agent's user id, or the follower when 0),
+	// their name and, for reads, up to which message.
+	Author string `json:"author,omitempty"`
+	UserID int64  `json:"user_id,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Seq    int64  `json:"seq,omitempty"`
+}
+
+// publish sends ev to the partner's agents and, unless staffOnly, to the
+// follower. Delivery failures are logged: the data is committed, and
+// clients catch up from the last message they saw.
+func (a *App) publish(ctx context.Context, ev *ChatEvent, staffOnly bool) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		a.Log.Error("chat event", "err", err)
+		return
+	}
+	if err := a.Bus.Publish(ctx, PartnerTopic(ev.PartnerID), data); err != nil {
+		a.Log.Warn("publishing a chat event", "topic", "partner", "err", err)
+	}
+	if staffOnly || ev.FollowerID == 0 {
+		return
+	}
+	if err := a.Bus.Publish(ctx, FollowerTopic(ev.FollowerID), data); err != nil {
+		a.Log.Warn("publishing a chat event", "topic", "follower", "err", err)
+	}
+}
+
+// publishRevoked tells every node to close the connections on topic.
+func (a *App) publishRevoked(ctx context.Context, topic string) {
+	data, _ := json.Marshal(ChatEvent{Type: EventRevoked})
+	if err := a.Bus.Publish(ctx, topic, data); err != nil {
+		a.Log.Warn("publishing a revocation", "topic", topic, "err", err)
+	}
+}

@@ -1,0 +1,254 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"regulars"
+	"regulars/files"
+)
+
+// DefaultChatMaxAttachment is the default size limit of a chat attachment.
+const DefaultChatMaxAttachment = 10 << 20
+
+// Upload is a file someone sends into a conversation.
+type Upload struct {
+	Name string    // the file name the sender's device gave
+	Body io.Reader // read up to the size limit
+}
+
+var errTooLarge = errors.New("attachment too large")
+
+// limitedReader fails once more than n bytes have been read.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+// receive checks an upload's type by its first bytes and writes it to the
+// file store. The caller records it (storeAttachment) or deletes it.
+func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regulars.ChatAttachment, error) {
+	if a.Files == nil {
+		return nil, regulars.Errorf(regulars.ECONFLICT, "Attachments are not available on this server.")
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(up.Body, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	head = head[:n]
+	field := func(msg string) error {
+		return &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"file": msg}}
+	}
+	if n == 0 {
+		return nil, field("The file is empty.")
+	}
+	ctype := regulars.SniffChatContentType(head)
+	if ctype == "" {
+		return nil, field("Send a picture (JPEG, PNG, GIF or WebP) or a PDF.")
+	}
+	ext := regulars.ChatContentTypes[ctype]
+	att := &regulars.ChatAttachment{PartnerID: partnerID, ContentType: ctype, Name: regulars.CleanFileName(up.Name, ext),
+		StorageKey: fmt.Sprintf("chat/%d/%s%s", partnerID, NewSecret(""), ext)}
+	max := a.ChatMaxAttachment
+	if max <= 0 {
+		max = DefaultChatMaxAttachment
+	}
+	size, err := a.Files.Put(ctx, att.StorageKey, &limitedReader{r: io.MultiReader(bytes.NewReader(head), up.Body), n: max})
+	if errors.Is(err, errTooLarge) {
+		return nil, field("The file is larger than " + formatBytes(max) + ".")
+	}
+	if err != nil {
+		return nil, err
+	}
+	att.Size = size
+	return att, nil
+}
+
+// storeAttachment counts a received file against the partner's storage
+// and records it, inside the transaction that sends its message.
+func (a *App) storeAttachment(ctx context.Context, att *regulars.ChatAttachment) error {
+	if err := a.reserveStorage(ctx, att.TenantID, att.PartnerID, att.Size); err != nil {
+		return err
+	}
+	return a.DB.AddChatAttachment(ctx, att)
+}
+
+// reserveStorage refuses a file that does not fit in the partner's storage
+// allowance (the package's storage_gb limit; no limit, no refusal).
+func (a *App) reserveStorage(ctx context.Context, tenantID, partnerID, size int64) error {
+	p, err := a.DB.Partner(ctx, tenantID, partnerID)
+	if err != nil || p.PackageID == 0 {
+		return err
+	}
+	pkg, err := a.DB.Package(ctx, tenantID, p.PackageID)
+	if err != nil {
+		return err
+	}
+	gb, limited := pkg.Limits["storage_gb"]
+	if !limited {
+		return nil
+	}
+	used, err := a.DB.ChatAttachmentBytes(ctx, partnerID)
+	if err != nil {
+		return err
+	}
+	allowed := gb * 1_000_000_000
+	if used+size > allowed {
+		return &regulars.Error{Code: regulars.ELIMIT, Message: fmt.Sprintf("Not enough storage: this file needs %s and %s of your %s are free. Buy more Gigabytes in Partnership settings, or ask your platform operator.",
+			formatBytes(size), formatBytes(max(0, allowed-used)), formatBytes(allowed))}
+	}
+	return nil
+}
+
+func formatBytes(b int64) string {
+	switch {
+	case b >= 1_000_000_000:
+		return fmt.Sprintf("%.1f GB", float64(b)/1e9)
+	case b >= 1_000_000:
+		return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+	case b >= 1000:
+		return fmt.Sprintf("%.0f kB", float64(b)/1e3)
+	}
+	return fmt.Sprintf("%d bytes", b)
+}
+
+// discard deletes a received file whose message was not stored.
+func (a *App) discard(att *regulars.ChatAttachment) {
+	if err := a.Files.Delete(context.Background(), att.StorageKey); err != nil {
+		a.Log.Warn("deleting an unsent attachment", "key", att.StorageKey, "err", err)
+	}
+}
+
+// SendAgentAttachment sends a file (with an optional text) as the actor,
+// under the same rules as SendAgentMessage.
+func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, up Upload, in AgentMessage) (*regulars.ChatMessage, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
+		return nil, err
+	}
+	v := regulars.Validation{}
+	in.Text = checkChatText(v, in.Text, false)
+	checkClientID(v, in.ClientID)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.DB.Conversation(ctx, actor.PartnerID(), id); err != nil {
+		return nil, err
+	}
+	att, err := a.receive(ctx, actor.PartnerID(), up)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		change *agentChange
+		sent   *regulars.ChatMessage
+	)
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
+			return err
+		}
+		if err := chatOpen(change.channel, regulars.AuthorAgent); err != nil {
+			return err
+		}
+		if err := a.take(ctx, actor, change, in.OvertakeFrom); err != nil {
+			return err
+		}
+		file := *att
+		file.TenantID, file.ConversationID = change.conv.TenantID, change.conv.ID
+		if err := a.storeAttachment(ctx, &file); err != nil {
+			return err
+		}
+		m := &regulars.ChatMessage{Author: regulars.AuthorAgent, UserID: actor.User.ID, UserName: actor.User.Name, Kind: regulars.MessageAttachment, Text: in.Text,
+			AttachmentID: file.ID, Attachment: &file, ClientID: in.ClientID}
+		if sent, err = a.DB.AddChatMessage(ctx, change.conv, m); err != nil {
+			return err
+		}
+		change.events = append(change.events, sent)
+		return a.DB.MarkRead(ctx, id, actor.User.ID, change.conv.LastSeq)
+	})
+	if err != nil {
+		a.discard(att)
+		return nil, err
+	}
+	a.publishChange(ctx, actor.PartnerID(), change, nil)
+	return sent, nil
+}
+
+// FollowerSendAttachment sends a follower's file to a channel.
+func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, channelID int64, up Upload, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	v := regulars.Validation{}
+	checkClientID(v, clientID)
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	ch, err := a.chatChannel(ctx, fa, channelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
+		return nil, nil, err
+	}
+	att, err := a.receive(ctx, ch.PartnerID, up)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageAttachment, ClientID: clientID}
+	conv, sent, err := a.followerAppend(ctx, fa.Follower, ch, m, att)
+	if err != nil || sent.AttachmentID != att.ID {
+		a.discard(att) // refused, or a resend of a stored message
+	}
+	return conv, sent, err
+}
+
+// AgentAttachment opens an attachment of one of the actor's partner's
+// conversations.
+func (a *App) AgentAttachment(ctx context.Context, actor *Actor, id int64) (*regulars.ChatAttachment, files.File, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelView); err != nil {
+		return nil, nil, err
+	}
+	att, err := a.DB.ChatAttachment(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if att.PartnerID != actor.PartnerID() || att.TenantID != actor.User.TenantID {
+		return nil, nil, regulars.ErrNotFound("attachment")
+	}
+	return a.openAttachment(ctx, att)
+}
+
+// FollowerAttachment opens an attachment of one of the follower's
+// conversations.
+func (a *App) FollowerAttachment(ctx context.Context, fa *FollowerActor, id int64) (*regulars.ChatAttachment, files.File, error) {
+	att, err := a.DB.ChatAttachment(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := a.DB.FollowerConversation(ctx, fa.Follower.ID, att.ConversationID); err != nil {
+		return nil, nil, regulars.ErrNotFound("attachment")
+	}
+	return a.openAttachment(ctx, att)
+}
+
+func (a *App) openAttachment(ctx context.Context, att *regulars.ChatAttachment) (*regulars.ChatAttachment, files.File, error) {
+	if a.Files == nil {
+		return nil, nil, regulars.ErrNotFound("attachment")
+	}
+	f, err := a.Files.Open(ctx, att.StorageKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return att, f, nil
+}

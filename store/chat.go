@@ -1,0 +1,364 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"regulars"
+)
+
+const conversationCols = "c.id, c.tenant_id, c.partner_id, c.channel_id, c.follower_id, c.status, COALESCE(c.owner_id, 0), COALESCE(c.finished_by, 0), c.last_seq, c.last_message_at, c.last_preview, c.last_author, c.follower_read_seq, c.created_at, c.updated_at"
+
+// conversationView adds the names the lists and the thread show.
+const conversationView = conversationCols + `, COALESCE(o.name, ''), f.name, f.end_user_id, ch.name`
+
+const conversationJoins = ` FROM conversations c
+	JOIN followers f ON f.id = c.follower_id
+	JOIN channels ch ON ch.id = c.channel_id
+	LEFT JOIN users o ON o.id = c.owner_id`
+
+var (
+	qConversationEnsure = query("conversation_ensure", `INSERT INTO conversations (tenant_id, partner_id, channel_id, follower_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'unanswered', ?, ?)
+		ON CONFLICT (channel_id, follower_id) DO NOTHING`)
+	qConversationOf      = query("conversation_of", `SELECT `+conversationView+conversationJoins+` WHERE c.channel_id = ? AND c.follower_id = ?`)
+	qConversationScoped  = query("conversation_scoped", `SELECT `+conversationView+conversationJoins+` WHERE c.partner_id = ? AND c.id = ?`)
+	qConversationForUser = query("conversation_follower", `SELECT `+conversationView+conversationJoins+` WHERE c.follower_id = ? AND c.id = ?`)
+	qConversationLock    = query("conversation_lock", `SELECT `+conversationCols+` FROM conversations c WHERE c.id = ?`)
+	qConversationState   = query("conversation_state", `UPDATE conversations SET status = ?, owner_id = ?, finished_by = ?, updated_at = ? WHERE id = ?`)
+	qConversationLast    = query("conversation_last", `UPDATE conversations SET last_seq = ?, last_message_at = ?, last_preview = ?, last_author = ?, updated_at = ? WHERE id = ?`)
+	qConversationFRead   = query("conversation_follower_read", `UPDATE conversations SET follower_read_seq = ? WHERE id = ? AND follower_read_seq < ? AND last_seq >= ?`)
+
+	qConversationsList = query("conversations_list", `SELECT `+conversationView+`, COALESCE(r.read_seq, 0),
+		(SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > COALESCE(r.read_seq, 0) AND m.author = 'follower')`+conversationJoins+`
+		LEFT JOIN chat_reads r ON r.conversation_id = c.id AND r.user_id = ?
+		WHERE c.partner_id = ? AND c.last_seq > 0 AND (? = '' OR c.status = ?) AND (? = 0 OR c.owner_id = ?)
+		AND (? = '' OR lower(f.name) LIKE ? ESCAPE '\' OR lower(f.end_user_id) LIKE ? ESCAPE '\')
+		AND (? = 0 OR c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))
+		ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`)
+	qConversationCounts = query("conversation_counts", `SELECT
+		COALESCE(SUM(CASE WHEN status = 'unanswered' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'active' AND owner_id = ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0)
+		FROM conversations WHERE partner_id = ? AND last_seq > 0`)
+	qFollowerConversations = query("conversations_of_follower", `SELECT `+conversationView+`, c.follower_read_seq,
+		(SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > c.follower_read_seq AND m.author = 'agent')`+conversationJoins+`
+		WHERE c.follower_id = ? AND c.last_seq > 0 ORDER BY c.last_message_at DESC, c.id DESC LIMIT 200`)
+	qConversationUnread = query("conversation_unread", `SELECT COALESCE(r.read_seq, 0), (SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > COALESCE(r.read_seq, 0) AND m.author = 'follower')
+		FROM conversations c LEFT JOIN chat_reads r ON r.conversation_id = c.id AND r.user_id = ? WHERE c.id = ?`)
+
+	qChatRead = query("chat_read", `INSERT INTO chat_reads (conversation_id, user_id, read_seq) VALUES (?, ?, ?)
+		ON CONFLICT (conversation_id, user_id) DO UPDATE SET read_seq = CASE WHEN excluded.read_seq > chat_reads.read_seq THEN excluded.read_seq ELSE chat_reads.read_seq END`)
+)
+
+// scanConversation reads conversationCols followed by extra columns.
+func scanConversation(row interface{ Scan(...any) error }, extra ...any) (*regulars.Conversation, error) {
+	var c regulars.Conversation
+	var last, created, updated int64
+	dest := append([]any{&c.ID, &c.TenantID, &c.PartnerID, &c.ChannelID, &c.FollowerID, &c.Status, &c.OwnerID, &c.FinishedBy, &c.LastSeq,
+		&last, &c.LastPreview, &c.LastAuthor, &c.FollowerReadSeq, &created, &updated}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	c.LastMessageAt, c.CreatedAt, c.UpdatedAt = fromMS(last), fromMS(created), fromMS(updated)
+	return &c, nil
+}
+
+func scanConversationView(row interface{ Scan(...any) error }, extra ...any) (*regulars.Conversation, error) {
+	var owner, name, euid, channel string
+	c, err := scanConversation(row, append([]any{&owner, &name, &euid, &channel}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	c.OwnerName, c.FollowerName, c.FollowerEndUserID, c.ChannelName = owner, name, euid, channel
+	return c, nil
+}
+
+// EnsureConversation returns the conversation of a follower with a channel,
+// creating it (unanswered, without messages) the first time. Two
+// concurrent first calls get the same conversation.
+func (db *DB) EnsureConversation(ctx context.Context, tenantID, partnerID, channelID, followerID int64) (*regulars.Conversation, error) {
+	now := ms(db.now())
+	if _, err := db.exec(ctx, qConversationEnsure, tenantID, partnerID, channelID, followerID, now, now); err != nil {
+		return nil, err
+	}
+	return db.ConversationOf(ctx, channelID, followerID)
+}
+
+// ConversationOf returns the conversation of a follower with a channel.
+func (db *DB) ConversationOf(ctx context.Context, channelID, followerID int64) (*regulars.Conversation, error) {
+	c, err := scanConversationView(db.queryRow(ctx, qConversationOf, channelID, followerID))
+	return c, notFound(err, "conversation")
+}
+
+// Conversation returns one of the partner's conversations.
+func (db *DB) Conversation(ctx context.Context, partnerID, id int64) (*regulars.Conversation, error) {
+	c, err := scanConversationView(db.queryRow(ctx, qConversationScoped, partnerID, id))
+	return c, notFound(err, "conversation")
+}
+
+// FollowerConversation returns one of the follower's conversations.
+func (db *DB) FollowerConversation(ctx context.Context, followerID, id int64) (*regulars.Conversation, error) {
+	c, err := scanConversationView(db.queryRow(ctx, qConversationForUser, followerID, id))
+	return c, notFound(err, "conversation")
+}
+
+// LockConversation reads a conversation's state for a change inside a
+// transaction: on PostgreSQL the row stays locked until the transaction
+// ends, so two agents taking it at once are serialised (SQLite's writer
+// lock does the same).
+func (db *DB) LockConversation(ctx context.Context, id int64) (*regulars.Conversation, error) {
+	c, err := scanConversation(db.queryRow(ctx, qConversationLock+db.dialect.forUpdate(), id))
+	return c, notFound(err, "conversation")
+}
+
+// SetConversationState saves status, owner and who finished it.
+func (db *DB) SetConversationState(ctx context.Context, c *regulars.Conversation) error {
+	c.UpdatedAt = db.now()
+	_, err := db.exec(ctx, qConversationState, c.Status, nullID(c.OwnerID), nullID(c.FinishedBy), ms(c.UpdatedAt), c.ID)
+	return err
+}
+
+// ConversationFilter selects the conversations of an agent's tab.
+type ConversationFilter struct {
+	PartnerID int64
+	ReaderID  int64  // the agent whose unread counts are computed
+	Status    string // "" for every status
+	OwnerID   int64  // only conversations this agent owns (0 = anyone's)
+	Search    string // part of the follower's name or end-user ID
+	// Before pages: conversations older than (BeforeAt, BeforeID).
+	BeforeAt time.Time
+	BeforeID int64
+	Limit    int
+}
+
+// Conversations lists a partner's conversations, newest activity first.
+func (db *DB) Conversations(ctx context.Context, f ConversationFilter) ([]*regulars.Conversation, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	search := ""
+	if s := strings.TrimSpace(f.Search); s != "" {
+		search = "%" + likeEscape(strings.ToLower(s)) + "%"
+	}
+	before := ms(f.BeforeAt)
+	rows, err := db.queryRows(ctx, qConversationsList, f.ReaderID, f.PartnerID, f.Status, f.Status, f.OwnerID, f.OwnerID,
+		search, search, search, before, before, before, f.BeforeID, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*regulars.Conversation, error) {
+		var read, unread int64
+		c, err := scanConversationView(row, &read, &unread)
+		if err != nil {
+			return nil, err
+		}
+		c.ReadSeq, c.Unread = read, unread
+		return c, nil
+	})
+}
+
+// ConversationCounts is what the agent's tabs show.
+type ConversationCounts struct {
+	Unanswered, Mine, Active int64
+}
+
+// CountConversations counts a partner's conversations per tab.
+func (db *DB) CountConversations(ctx context.Context, partnerID, userID int64) (ConversationCounts, error) {
+	var n ConversationCounts
+	err := db.queryRow(ctx, qConversationCounts, userID, partnerID).Scan(&n.Unanswered, &n.Mine, &n.Active)
+	return n, err
+}
+
+// FollowerConversations lists a follower's conversations with the number
+// of agent messages they have not read.
+func (db *DB) FollowerConversations(ctx context.Context, followerID int64) ([]*regulars.Conversation, error) {
+	rows, err := db.queryRows(ctx, qFollowerConversations, followerID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*regulars.Conversation, error) {
+		var read, unread int64
+		c, err := scanConversationView(row, &read, &unread)
+		if err != nil {
+			return nil, err
+		}
+		c.ReadSeq, c.Unread = read, unread
+		return c, nil
+	})
+}
+
+// ConversationUnread returns how far an agent has read a conversation and
+// how many follower messages came after.
+func (db *DB) ConversationUnread(ctx context.Context, id, userID int64) (readSeq, unread int64, err error) {
+	err = db.queryRow(ctx, qConversationUnread, userID, id).Scan(&readSeq, &unread)
+	return readSeq, unread, notFound(err, "conversation")
+}
+
+// MarkRead records that an agent has read a conversation up to seq; it
+// never moves back.
+func (db *DB) MarkRead(ctx context.Context, conversationID, userID, seq int64) error {
+	_, err := db.exec(ctx, qChatRead, conversationID, userID, seq)
+	return err
+}
+
+// MarkFollowerRead records that the follower has read up to seq; it never
+// moves back nor past the last message. It reports whether it moved.
+func (db *DB) MarkFollowerRead(ctx context.Context, conversationID, seq int64) (bool, error) {
+	res, err := db.exec(ctx, qConversationFRead, seq, conversationID, seq, seq)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+const messageCols = "m.id, m.conversation_id, m.seq, m.author, COALESCE(m.user_id, 0), COALESCE(u.name, ''), m.kind, m.text, m.event, COALESCE(m.attachment_id, 0), COALESCE(m.engagement_id, 0), m.client_id, m.created_at, " +
+	"COALESCE(a.name, ''), COALESCE(a.content_type, ''), COALESCE(a.size, 0), COALESCE(a.storage_key, ''), COALESCE(a.created_at, 0)"
+
+const messageJoins = ` FROM chat_messages m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN chat_attachments a ON a.id = m.attachment_id`
+
+var (
+	qMessageInsert   = query("chat_message_insert", `INSERT INTO chat_messages (conversation_id, seq, author, user_id, kind, text, event, attachment_id, engagement_id, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	qMessageByClient = query("chat_message_by_client", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.client_id = ?`)
+	qMessageBySeq    = query("chat_message_by_seq", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq = ?`)
+	qMessagesAfter   = query("chat_messages_after", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`)
+	qMessagesBefore  = query("chat_messages_before", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`)
+)
+
+func scanMessage(row interface{ Scan(...any) error }) (*regulars.ChatMessage, error) {
+	var m regulars.ChatMessage
+	var created, aCreated int64
+	var a regulars.ChatAttachment
+	if err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Author, &m.UserID, &m.UserName, &m.Kind, &m.Text, &m.Event, &m.AttachmentID, &m.EngagementID, &m.ClientID, &created,
+		&a.Name, &a.ContentType, &a.Size, &a.StorageKey, &aCreated); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = fromMS(created)
+	if m.AttachmentID != 0 {
+		a.ID, a.ConversationID, a.CreatedAt = m.AttachmentID, m.ConversationID, fromMS(aCreated)
+		m.Attachment = &a
+	}
+	return &m, nil
+}
+
+// AddChatMessage appends m to the conversation c, which the caller has
+// locked with LockConversation in the same transaction: m gets the next
+// sequence number and c its new last message. (A ClientID the
+// conversation already holds violates a unique index: callers look it up
+// with ChatMessageByClient first, under the same lock.)
+func (db *DB) AddChatMessage(ctx context.Context, c *regulars.Conversation, m *regulars.ChatMessage) (*regulars.ChatMessage, error) {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = db.now()
+	}
+	m.ConversationID, m.Seq = c.ID, c.LastSeq+1
+	id, err := db.insert(ctx, qMessageInsert, c.ID, m.Seq, m.Author, nullID(m.UserID), m.Kind, m.Text, m.Event, nullID(m.AttachmentID), nullID(m.EngagementID), m.ClientID, ms(m.CreatedAt))
+	if err != nil {
+		return nil, err
+	}
+	m.ID = id
+	c.LastSeq, c.LastMessageAt, c.UpdatedAt = m.Seq, m.CreatedAt, m.CreatedAt
+	if m.Kind != regulars.MessageSystem {
+		c.LastPreview, c.LastAuthor = messagePreview(m), m.Author
+	}
+	if _, err := db.exec(ctx, qConversationLast, c.LastSeq, ms(c.LastMessageAt), c.LastPreview, c.LastAuthor, ms(c.UpdatedAt), c.ID); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func messagePreview(m *regulars.ChatMessage) string {
+	switch {
+	case m.Text != "":
+		return regulars.Preview(m.Text)
+	case m.Attachment != nil:
+		return "📎 " + regulars.Preview(m.Attachment.Name)
+	case m.Kind == regulars.MessageAttachment:
+		return "📎 Attachment"
+	case m.Kind == regulars.MessageEngagement:
+		return "🎁 Engagement"
+	}
+	return ""
+}
+
+// ChatMessage returns the message of a conversation with sequence number seq.
+func (db *DB) ChatMessage(ctx context.Context, conversationID, seq int64) (*regulars.ChatMessage, error) {
+	m, err := scanMessage(db.queryRow(ctx, qMessageBySeq, conversationID, seq))
+	return m, notFound(err, "message")
+}
+
+// ChatMessagesAfter lists up to limit messages after seq, oldest first: what
+// a reconnecting client missed.
+func (db *DB) ChatMessagesAfter(ctx context.Context, conversationID, afterSeq int64, limit int) ([]*regulars.ChatMessage, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := db.queryRows(ctx, qMessagesAfter, conversationID, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMessage)
+}
+
+// ChatMessagesBefore lists up to limit messages before seq (0 = the
+// newest), oldest first: a page of history.
+func (db *DB) ChatMessagesBefore(ctx context.Context, conversationID, beforeSeq int64, limit int) ([]*regulars.ChatMessage, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	if beforeSeq <= 0 {
+		beforeSeq = 1 << 62
+	}
+	rows, err := db.queryRows(ctx, qMessagesBefore, conversationID, beforeSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	list, err := collect(rows, scanMessage)
+	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+		list[i], list[j] = list[j], list[i]
+	}
+	return list, err
+}
+
+var (
+	qAttachmentInsert = query("chat_attachment_insert", `INSERT INTO chat_attachments (tenant_id, partner_id, conversation_id, name, content_type, size, storage_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	qAttachmentByID   = query("chat_attachment_by_id", `SELECT id, tenant_id, partner_id, conversation_id, name, content_type, size, storage_key, created_at FROM chat_attachments WHERE id = ?`)
+	qAttachmentBytes  = query("chat_attachment_bytes", `SELECT COALESCE(SUM(size), 0) FROM chat_attachments WHERE partner_id = ?`)
+)
+
+// AddChatAttachment records a stored file.
+func (db *DB) AddChatAttachment(ctx context.Context, a *regulars.ChatAttachment) error {
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = db.now()
+	}
+	id, err := db.insert(ctx, qAttachmentInsert, a.TenantID, a.PartnerID, a.ConversationID, a.Name, a.ContentType, a.Size, a.StorageKey, ms(a.CreatedAt))
+	a.ID = id
+	return err
+}
+
+// ChatAttachment returns an attachment; callers check that the reader may
+// see its conversation.
+func (db *DB) ChatAttachment(ctx context.Context, id int64) (*regulars.ChatAttachment, error) {
+	var a regulars.ChatAttachment
+	var created int64
+	err := db.queryRow(ctx, qAttachmentByID, id).Scan(&a.ID, &a.TenantID, &a.PartnerID, &a.ConversationID, &a.Name, &a.ContentType, &a.Size, &a.StorageKey, &created)
+	if err != nil {
+		return nil, notFound(err, "attachment")
+	}
+	a.CreatedAt = fromMS(created)
+	return &a, nil
+}
+
+// ChatAttachmentBytes sums the size of a partner's chat attachments.
+func (db *DB) ChatAttachmentBytes(ctx context.Context, partnerID int64) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, qAttachmentBytes, partnerID).Scan(&n)
+	return n, err
+}
+
+// ChatMessageByClient returns the message a sender stored under an
+// idempotency key.
+func (db *DB) ChatMessageByClient(ctx context.Context, conversationID int64, clientID string) (*regulars.ChatMessage, error) {
+	m, err := scanMessage(db.queryRow(ctx, qMessageByClient, conversationID, clientID))
+	return m, notFound(err, "message")
+}
