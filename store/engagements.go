@@ -18,7 +18,7 @@ var (
 	qEngagementTenant = query("engagement_by_tenant", `SELECT `+engagementCols+` FROM engagements WHERE tenant_id = ? AND id = ?`)
 	qEngagementsList  = query("engagements_list", `SELECT `+engagementCols+` FROM engagements WHERE partner_id = ? AND (? = '' OR kind = ?) AND (? = '' OR status = ?) ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, id DESC LIMIT 500`)
 	qEngagementsChan  = query("engagements_channel_active", `SELECT `+engagementCols+` FROM engagements WHERE channel_id = ? AND status = 'active' AND (? = '' OR kind = ?) ORDER BY id DESC`)
-	qEngagementStatus = query("engagement_status", `UPDATE engagements SET status = ?, published_at = CASE WHEN ? > 0 THEN ? ELSE published_at END, finished_at = CASE WHEN ? > 0 THEN ? ELSE finished_at END, updated_at = ? WHERE id = ? AND status = ?`)
+	qEngagementStatus = query("engagement_status", `UPDATE engagements SET status = ?, published_at = CASE WHEN CAST(? AS BIGINT) > 0 THEN ? ELSE published_at END, finished_at = CASE WHEN CAST(? AS BIGINT) > 0 THEN ? ELSE finished_at END, updated_at = ? WHERE id = ? AND status = ?`)
 	qEngagementsDue   = query("engagements_due", `SELECT `+engagementCols+` FROM engagements WHERE status = 'active' AND ends_at > 0 AND ends_at <= ? ORDER BY ends_at LIMIT 500`)
 	qEngagementsStart = query("engagements_starting", `SELECT `+engagementCols+` FROM engagements WHERE status = 'active' AND kind = 'message' ORDER BY id LIMIT 5000`)
 	qEngagementCount  = query("engagements_count_active", `SELECT COUNT(*) FROM engagements WHERE partner_id = ? AND kind = ? AND status = 'active'`)

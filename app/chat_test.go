@@ -1,0 +1,593 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"regulars"
+	"regulars/app"
+	"regulars/events"
+	"regulars/files"
+	"regulars/internal/testenv"
+	"regulars/mail"
+	"regulars/store"
+)
+
+// chatEnv is an app over a small world with a follower of partner A's
+// channel; it records the chat events published to A's agents.
+type chatEnv struct {
+	t        *testing.T
+	ctx      context.Context
+	db       *store.DB
+	w        *testenv.World
+	a        *app.App
+	follower *app.FollowerActor
+
+	mu     sync.Mutex
+	events []app.ChatEvent
+}
+
+func newChatEnv(t *testing.T, db *store.DB) *chatEnv {
+	t.Helper()
+	log := testenv.Logger(t)
+	mailer, err := mail.New(db, "", "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(db, mailer, log, "http://regulars.test")
+	a.Password = testenv.FastPasswords
+	a.Files = files.NewDisk(t.TempDir())
+	w := testenv.NewWorld(t, db)
+	f := w.AddFollower(t, "MIA123", []*regulars.Channel{w.Channel}, func(f *regulars.Follower) { f.Name = "Mia" })
+	e := &chatEnv{t: t, ctx: context.Background(), db: db, w: w, a: a, follower: &app.FollowerActor{Follower: f, Tenant: w.Tenant}}
+	stop := a.Bus.Subscribe(app.PartnerTopic(w.Partner.ID), func(ev events.Event) {
+		var ce app.ChatEvent
+		if err := json.Unmarshal(ev.Data, &ce); err != nil {
+			t.Errorf("event: %v", err)
+		}
+		e.mu.Lock()
+		e.events = append(e.events, ce)
+		e.mu.Unlock()
+	})
+	t.Cleanup(stop)
+	return e
+}
+
+// agent signs in a new user of partnerID whose role has level on chat
+// (and everything on canned responses).
+func (e *chatEnv) agent(partnerID int64, name string, level regulars.Level) *app.Actor {
+	e.t.Helper()
+	u := e.w.AddUser(e.t, partnerID, strings.ToLower(name)+"@agents.example", regulars.Permissions{regulars.FeatureChat: level, regulars.FeatureCanned: regulars.LevelManage})
+	u.Name = name
+	if err := e.db.UpdateUser(e.ctx, u); err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := e.a.SignIn(e.ctx, u.Email, testenv.Password, "127.0.0.1", "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res.Actor
+}
+
+// write sends a follower message and returns the conversation.
+func (e *chatEnv) write(text string) *regulars.Conversation {
+	e.t.Helper()
+	c, _, err := e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: text})
+	if err != nil {
+		e.t.Fatalf("follower writes %q: %v", text, err)
+	}
+	return c
+}
+
+func (e *chatEnv) conversation(actor *app.Actor, id int64) *regulars.Conversation {
+	e.t.Helper()
+	c, err := e.a.Conversation(e.ctx, actor, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// thread returns the conversation's lines as "author: text" for messages
+// and "[event] text" for system lines, checking that the sequence numbers
+// run 1, 2, 3 … without a gap.
+func (e *chatEnv) thread(actor *app.Actor, id int64) []string {
+	e.t.Helper()
+	msgs, err := e.a.ChatMessages(e.ctx, actor, id, app.ChatPage{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for i, m := range msgs {
+		if m.Seq != int64(i+1) {
+			e.t.Fatalf("message %d has seq %d: numbers must run without gaps", i+1, m.Seq)
+		}
+		if m.Kind == regulars.MessageSystem {
+			out = append(out, "["+m.Event+"] "+m.Text)
+		} else {
+			out = append(out, m.Author+": "+m.Text)
+		}
+	}
+	return out
+}
+
+func wantCode(t *testing.T, err error, code string) *regulars.Error {
+	t.Helper()
+	var e *regulars.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Fatalf("error = %v, want code %s", err, code)
+	}
+	return e
+}
+
+func TestChatSeedFlow(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		bob := e.agent(e.w.Partner.ID, "Bob", regulars.LevelUpdate)
+
+		c := e.write("Hello, is the shop open on Sunday?")
+		if c.Status != regulars.ConversationUnanswered || c.OwnerID != 0 {
+			t.Fatalf("a follower's first message: status %s owner %d, want unanswered without owner", c.Status, c.OwnerID)
+		}
+		list, counts, err := e.a.Conversations(e.ctx, bob, app.ConversationQuery{Tab: app.TabUnanswered})
+		if err != nil || len(list) != 1 || list[0].Unread != 1 || counts.Unanswered != 1 {
+			t.Fatalf("Bob's unanswered tab: %d conversations (unread %v), counts %+v, err %v", len(list), list, counts, err)
+		}
+
+		// Ann answers: she takes it.
+		if _, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{Text: "Yes, 9 to 5!"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.conversation(bob, c.ID); got.Status != regulars.ConversationActive || got.OwnerID != ann.User.ID || got.OwnerName != "Ann" {
+			t.Fatalf("after Ann's answer: %s owned by %q, want active owned by Ann", got.Status, got.OwnerName)
+		}
+
+		// Bob is warned with Ann's name, confirms and overtakes.
+		_, err = e.a.SendAgentMessage(e.ctx, bob, c.ID, app.AgentMessage{Text: "Hi, Bob here"})
+		warn := wantCode(t, err, regulars.ECONFLICT)
+		if oc, ok := warn.Detail.(app.OwnerConflict); !ok || oc.OwnerID != ann.User.ID || !strings.Contains(warn.Message, "Ann") {
+			t.Fatalf("warning %q detail %+v, want it to name Ann", warn.Message, warn.Detail)
+		}
+		if _, err := e.a.SendAgentMessage(e.ctx, bob, c.ID, app.AgentMessage{Text: "Hi, Bob here", OvertakeFrom: ann.User.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.conversation(ann, c.ID); got.OwnerID != bob.User.ID {
+			t.Fatalf("after the overtake the owner is %q, want Bob", got.OwnerName)
+		}
+		// Ann, no longer the owner, cannot finish it.
+		_, err = e.a.FinishConversation(e.ctx, ann, c.ID)
+		if warn := wantCode(t, err, regulars.EFORBIDDEN); !strings.Contains(warn.Message, "Bob") {
+			t.Fatalf("refusal %q should name the owner", warn.Message)
+		}
+		if _, err := e.a.FinishConversation(e.ctx, bob, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.conversation(ann, c.ID); got.Status != regulars.ConversationFinished || got.OwnerID != 0 || got.FinishedBy != bob.User.ID {
+			t.Fatalf("after finishing: %+v", got)
+		}
+
+		// The follower writes again: unanswered until someone takes it.
+		c = e.write("One more question")
+		if c.Status != regulars.ConversationUnanswered || c.OwnerID != 0 {
+			t.Fatalf("a message after finishing: %s owner %d, want unanswered", c.Status, c.OwnerID)
+		}
+
+		want := []string{
+			"follower: Hello, is the shop open on Sunday?",
+			"[take] Ann took the conversation",
+			"agent: Yes, 9 to 5!",
+			"[overtake] Bob took over the conversation from Ann",
+			"agent: Hi, Bob here",
+			"[finish] Bob finished the conversation",
+			"[reopen] Mia wrote again: the conversation is unanswered",
+			"follower: One more question",
+		}
+		if got := e.thread(ann, c.ID); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("thread:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Every line reached the agents, in order, each with the
+		// conversation as it stood after the change.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		var seqs []int64
+		for _, ev := range e.events {
+			if ev.Type == app.EventMessage {
+				seqs = append(seqs, ev.Message.Seq)
+				if ev.Conversation.LastSeq < ev.Message.Seq {
+					t.Errorf("event of message %d carries the conversation at %d", ev.Message.Seq, ev.Conversation.LastSeq)
+				}
+			}
+		}
+		if fmt.Sprint(seqs) != "[1 2 3 4 5 6 7 8]" {
+			t.Fatalf("published messages %v, want 1 to 8 in order", seqs)
+		}
+	})
+}
+
+// Agents racing to take the same unanswered conversation: exactly one
+// becomes the owner, every other one gets the warning naming the winner.
+func TestTakeRaceHasExactlyOneWinner(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		const n = 8
+		agents := make([]*app.Actor, n)
+		for i := range agents {
+			agents[i] = e.agent(e.w.Partner.ID, fmt.Sprintf("Agent%d", i), regulars.LevelUpdate)
+		}
+		for round := 0; round < 3; round++ {
+			c := e.write(fmt.Sprintf("Round %d", round))
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]error, n)
+			for i, ag := range agents {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					_, errs[i] = e.a.SendAgentMessage(e.ctx, ag, c.ID, app.AgentMessage{Text: "Mine!"})
+				}()
+			}
+			close(start)
+			wg.Wait()
+			winner := -1
+			for i, err := range errs {
+				if err == nil {
+					if winner >= 0 {
+						t.Fatalf("round %d: both %s and %s took the conversation", round, agents[winner].User.Name, agents[i].User.Name)
+					}
+					winner = i
+				}
+			}
+			if winner < 0 {
+				t.Fatalf("round %d: nobody won: %v", round, errs)
+			}
+			for i, err := range errs {
+				if i == winner {
+					continue
+				}
+				warn := wantCode(t, err, regulars.ECONFLICT)
+				if oc, _ := warn.Detail.(app.OwnerConflict); oc.OwnerID != agents[winner].User.ID {
+					t.Fatalf("round %d: %s's warning names %+v, want the winner %s", round, agents[i].User.Name, warn.Detail, agents[winner].User.Name)
+				}
+			}
+			got := e.conversation(agents[0], c.ID)
+			if got.OwnerID != agents[winner].User.ID {
+				t.Fatalf("round %d: owner %d, want the winner", round, got.OwnerID)
+			}
+			takes := 0
+			for _, line := range e.thread(agents[0], c.ID) {
+				if strings.HasPrefix(line, "[take]") {
+					takes++
+				}
+			}
+			if takes != round+1 {
+				t.Fatalf("round %d: %d take lines, want one per round", round, takes)
+			}
+			if _, err := e.a.FinishConversation(e.ctx, agents[winner], c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestChatRolesAndSwitch(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		viewer := e.agent(e.w.Partner.ID, "Vera", regulars.LevelView)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		manager := e.agent(e.w.Partner.ID, "Max", regulars.LevelManage)
+		other := e.agent(e.w.OtherPartner.ID, "Otto", regulars.LevelManage)
+		c := e.write("Hi")
+
+		// View only: reads, neither sends nor takes nor finishes.
+		if got := e.thread(viewer, c.ID); len(got) != 1 {
+			t.Fatalf("the viewer reads %v", got)
+		}
+		_, err := e.a.SendAgentMessage(e.ctx, viewer, c.ID, app.AgentMessage{Text: "x"})
+		wantCode(t, err, regulars.EFORBIDDEN)
+		_, err = e.a.TakeConversation(e.ctx, viewer, c.ID, 0)
+		wantCode(t, err, regulars.EFORBIDDEN)
+		_, err = e.a.FinishConversation(e.ctx, viewer, c.ID)
+		wantCode(t, err, regulars.EFORBIDDEN)
+
+		// Another partner: the conversation does not exist.
+		_, err = e.a.Conversation(e.ctx, other, c.ID)
+		wantCode(t, err, regulars.ENOTFOUND)
+		_, err = e.a.SendAgentMessage(e.ctx, other, c.ID, app.AgentMessage{Text: "x"})
+		wantCode(t, err, regulars.ENOTFOUND)
+		if list, _, err := e.a.Conversations(e.ctx, other, app.ConversationQuery{}); err != nil || len(list) != 0 {
+			t.Fatalf("partner B lists %d conversations of A (err %v)", len(list), err)
+		}
+
+		// Taking without a message, then a manager finishes someone else's.
+		if got, err := e.a.TakeConversation(e.ctx, ann, c.ID, 0); err != nil || got.OwnerID != ann.User.ID {
+			t.Fatalf("take: %v %v", got, err)
+		}
+		_, err = e.a.TakeConversation(e.ctx, manager, c.ID, 0)
+		wantCode(t, err, regulars.ECONFLICT)
+		if _, err := e.a.FinishConversation(e.ctx, manager, c.ID); err != nil {
+			t.Fatalf("a chat manager finishes anyone's conversation: %v", err)
+		}
+
+		// Chat switched off: the follower cannot send, agents cannot answer,
+		// everyone reads.
+		ch := *e.w.Channel
+		ch.ChatEnabled = false
+		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.a.FollowerSend(e.ctx, e.follower, ch.ID, app.FollowerMessage{Text: "Anyone?"})
+		wantCode(t, err, regulars.ECONFLICT)
+		_, err = e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{Text: "Still here"})
+		wantCode(t, err, regulars.ECONFLICT)
+		if got := e.thread(ann, c.ID); len(got) != 3 {
+			t.Fatalf("history with chat off: %v", got)
+		}
+		if _, err := e.a.FollowerChatMessages(e.ctx, e.follower, c.ID, app.ChatPage{}); err != nil {
+			t.Fatalf("the follower reads history with chat off: %v", err)
+		}
+
+		// A follower who does not follow the channel cannot start a chat.
+		stranger := e.w.AddFollower(t, "STRANGER", nil)
+		_, _, err = e.a.FollowerSend(e.ctx, &app.FollowerActor{Follower: stranger, Tenant: e.w.Tenant}, e.w.OtherChannel.ID, app.FollowerMessage{Text: "Hi"})
+		wantCode(t, err, regulars.ECONFLICT)
+		// … nor read someone else's conversation.
+		_, err = e.a.FollowerConversation(e.ctx, &app.FollowerActor{Follower: stranger, Tenant: e.w.Tenant}, c.ID)
+		wantCode(t, err, regulars.ENOTFOUND)
+	})
+}
+
+func TestChatResendIsStoredOnce(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		c, m1, err := e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "Hi", ClientID: "f-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, m2, err := e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "Hi", ClientID: "f-1"})
+		if err != nil || m2.ID != m1.ID {
+			t.Fatalf("resend: %v, message %d vs %d", err, m2.ID, m1.ID)
+		}
+		a1, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{Text: "Hello", ClientID: "a-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a2, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{Text: "Hello", ClientID: "a-1"})
+		if err != nil || a2.ID != a1.ID {
+			t.Fatalf("agent resend: %v, message %d vs %d", err, a2.ID, a1.ID)
+		}
+		if got := e.thread(ann, c.ID); len(got) != 3 {
+			t.Fatalf("thread after resends: %v", got)
+		}
+		_, _, err = e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "x", ClientID: "no spaces please"})
+		if fe := regulars.FieldErrors(err); fe["client_id"] == "" {
+			t.Fatalf("a bad client id: %v", err)
+		}
+		_, _, err = e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "   "})
+		if fe := regulars.FieldErrors(err); fe["text"] == "" {
+			t.Fatalf("an empty message: %v", err)
+		}
+	})
+}
+
+func TestUnreadCountsAndReads(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		bob := e.agent(e.w.Partner.ID, "Bob", regulars.LevelUpdate)
+		c := e.write("one")
+		e.write("two")
+		if got := e.conversation(ann, c.ID); got.Unread != 2 {
+			t.Fatalf("Ann's unread = %d, want 2", got.Unread)
+		}
+		if err := e.a.MarkConversationRead(e.ctx, ann, c.ID, 2); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.conversation(ann, c.ID); got.Unread != 0 {
+			t.Fatalf("after reading, Ann's unread = %d", got.Unread)
+		}
+		if got := e.conversation(bob, c.ID); got.Unread != 2 {
+			t.Fatalf("Bob's unread = %d, want 2: each agent reads for themselves", got.Unread)
+		}
+		// Reads never go back.
+		if err := e.a.MarkConversationRead(e.ctx, ann, c.ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.conversation(ann, c.ID); got.Unread != 0 {
+			t.Fatalf("a stale read moved Ann back: unread %d", got.Unread)
+		}
+		// The follower's side counts the agents' messages.
+		if _, err := e.a.SendAgentMessage(e.ctx, bob, c.ID, app.AgentMessage{Text: "hello"}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := e.a.FollowerConversations(e.ctx, e.follower)
+		if err != nil || len(list) != 1 || list[0].Unread != 1 || list[0].ChannelName != e.w.Channel.Name {
+			t.Fatalf("the follower's list: %+v %v", list, err)
+		}
+		if err := e.a.FollowerRead(e.ctx, e.follower, c.ID, list[0].LastSeq); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := e.a.FollowerConversations(e.ctx, e.follower); list[0].Unread != 0 {
+			t.Fatalf("after reading the follower has %d unread", list[0].Unread)
+		}
+	})
+}
+
+// png is the smallest PNG header the sniffer recognises, padded.
+func png(size int) []byte {
+	b := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, max(0, size-8))...)
+	return b[:max(size, 8)]
+}
+
+func TestChatAttachments(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		e.a.ChatMaxAttachment = 1000
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		other := e.agent(e.w.OtherPartner.ID, "Otto", regulars.LevelManage)
+
+		c, m, err := e.a.FollowerSendAttachment(e.ctx, e.follower, e.w.Channel.ID, app.Upload{Name: "../../etc/photo.png", Body: bytes.NewReader(png(600))}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Attachment == nil || m.Attachment.Name != "photo.png" || m.Attachment.ContentType != "image/png" || m.Attachment.Size != 600 {
+			t.Fatalf("attachment %+v", m.Attachment)
+		}
+		if c.LastPreview != "📎 photo.png" {
+			t.Fatalf("preview %q", c.LastPreview)
+		}
+		att, f, err := e.a.AgentAttachment(e.ctx, ann, m.AttachmentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if att.ID != m.AttachmentID {
+			t.Fatal("wrong attachment")
+		}
+		// Only those who may see the conversation open it.
+		_, _, err = e.a.AgentAttachment(e.ctx, other, m.AttachmentID)
+		wantCode(t, err, regulars.ENOTFOUND)
+		stranger := &app.FollowerActor{Follower: e.w.AddFollower(t, "STRANGER", []*regulars.Channel{e.w.Channel}), Tenant: e.w.Tenant}
+		_, _, err = e.a.FollowerAttachment(e.ctx, stranger, m.AttachmentID)
+		wantCode(t, err, regulars.ENOTFOUND)
+		if _, f, err := e.a.FollowerAttachment(e.ctx, e.follower, m.AttachmentID); err != nil {
+			t.Fatal(err)
+		} else {
+			f.Close()
+		}
+
+		// Too large, or not a picture or PDF: refused on the file field.
+		_, _, err = e.a.FollowerSendAttachment(e.ctx, e.follower, e.w.Channel.ID, app.Upload{Name: "big.png", Body: bytes.NewReader(png(1001))}, "")
+		if fe := regulars.FieldErrors(err); !strings.Contains(fe["file"], "larger than") {
+			t.Fatalf("too large: %v", err)
+		}
+		_, err = e.a.SendAgentAttachment(e.ctx, ann, c.ID, app.Upload{Name: "x.exe", Body: strings.NewReader("MZ\x90\x00 not a picture")}, app.AgentMessage{})
+		if fe := regulars.FieldErrors(err); fe["file"] == "" {
+			t.Fatalf("an executable: %v", err)
+		}
+		pdf, err := e.a.SendAgentAttachment(e.ctx, ann, c.ID, app.Upload{Name: "menu.pdf", Body: strings.NewReader("%PDF-1.4 menu")}, app.AgentMessage{Text: "Our menu"})
+		if err != nil || pdf.Attachment.ContentType != "application/pdf" || pdf.Text != "Our menu" {
+			t.Fatalf("pdf: %+v %v", pdf, err)
+		}
+		if used, _ := db.ChatAttachmentBytes(e.ctx, e.w.Partner.ID); used != 600+13 {
+			t.Fatalf("stored bytes %d", used)
+		}
+	})
+}
+
+func TestCannedResponses(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		other := e.agent(e.w.OtherPartner.ID, "Otto", regulars.LevelManage)
+		// A tenant default every partner sees.
+		def := &regulars.CannedCategory{TenantID: e.w.Tenant.ID, Name: "Platform"}
+		if err := db.CreateCannedCategory(e.ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateCanned(e.ctx, &regulars.CannedResponse{TenantID: e.w.Tenant.ID, CategoryID: def.ID, Title: "Privacy", Text: "See our privacy policy."}); err != nil {
+			t.Fatal(err)
+		}
+		cat, err := e.a.CreateCannedCategory(e.ctx, ann, "Opening hours")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.a.CreateCannedCategory(e.ctx, ann, "opening HOURS")
+		if fe := regulars.FieldErrors(err); fe["name"] == "" {
+			t.Fatalf("duplicate name: %v", err)
+		}
+		r, err := e.a.CreateCanned(e.ctx, ann, app.CannedInput{CategoryID: cat.ID, Title: "Sunday", Text: "We open 10 to 4 on Sundays."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.a.CreateCanned(e.ctx, ann, app.CannedInput{CategoryID: def.ID, Title: "x", Text: "y"})
+		if fe := regulars.FieldErrors(err); fe["category_id"] == "" {
+			t.Fatalf("a response in the tenant's category: %v", err)
+		}
+		// Another partner sees the defaults, not A's responses, and cannot
+		// change them.
+		cats, err := e.a.CannedResponses(e.ctx, other)
+		if err != nil || len(cats) != 1 || cats[0].Name != "Platform" {
+			t.Fatalf("partner B sees %v (%v)", cats, err)
+		}
+		_, err = e.a.UpdateCanned(e.ctx, other, r.ID, app.CannedInput{CategoryID: cat.ID, Title: "x", Text: "y"})
+		wantCode(t, err, regulars.ENOTFOUND)
+		cats, _ = e.a.CannedResponses(e.ctx, ann)
+		if len(cats) != 2 || cats[0].Name != "Opening hours" || len(cats[0].Responses) != 1 || cats[1].Name != "Platform" {
+			t.Fatalf("Ann sees %+v", cats)
+		}
+		err = e.a.DeleteCannedCategory(e.ctx, ann, cat.ID)
+		wantCode(t, err, regulars.ECONFLICT)
+		if err := e.a.DeleteCanned(e.ctx, ann, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.a.DeleteCannedCategory(e.ctx, ann, cat.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// An agent sends a coupon card; the follower enables it from the chat and
+// the agents see that in the thread and in the history panel.
+func TestEngagementCard(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		coupon := &regulars.Engagement{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, ChannelID: e.w.Channel.ID, Kind: regulars.KindCoupon,
+			Name: "Free coffee", Coupon: &regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1}}
+		if err := db.CreateEngagement(e.ctx, coupon); err != nil {
+			t.Fatal(err)
+		}
+		c := e.write("Any offers?")
+		list, err := e.a.AvailableEngagements(e.ctx, ann, c.ID, "")
+		if err != nil || len(list) != 0 {
+			t.Fatalf("a draft coupon is available: %v %v", list, err)
+		}
+		if _, err := db.SetEngagementStatus(e.ctx, coupon.ID, regulars.EngagementDraft, regulars.EngagementActive, db.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		list, err = e.a.AvailableEngagements(e.ctx, ann, c.ID, regulars.KindCoupon)
+		if err != nil || len(list) != 1 || list[0].ID != coupon.ID {
+			t.Fatalf("available: %v %v", list, err)
+		}
+		card, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{EngagementID: coupon.ID, Text: "Here you go"})
+		if err != nil || card.Kind != regulars.MessageEngagement {
+			t.Fatalf("card: %+v %v", card, err)
+		}
+		// Another partner's engagement cannot be sent.
+		_, err = e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{EngagementID: 999999})
+		wantCode(t, err, regulars.ENOTFOUND)
+
+		done, err := e.a.ActOnCard(e.ctx, e.follower, c.ID, card.Seq)
+		if err != nil || done.Activation == nil {
+			t.Fatalf("enable from the chat: %+v %v", done, err)
+		}
+		if got := e.thread(ann, c.ID); got[len(got)-1] != "[activity] Mia enabled the coupon Free coffee" {
+			t.Fatalf("thread ends %q", got[len(got)-1])
+		}
+		// Used up for this follower: no longer offered.
+		if list, _ := e.a.AvailableEngagements(e.ctx, ann, c.ID, ""); len(list) != 1 {
+			// still enabled-but-not-redeemed: offered again is harmless, but it
+			// must not vanish before redemption
+			t.Fatalf("available after enabling: %v", list)
+		}
+		panel, err := e.a.ConversationPanel(e.ctx, ann, c.ID, regulars.KindCoupon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(panel.Activity) != 1 || panel.Activity[0].Kind != regulars.ActCouponEnabled || len(panel.Channels) != 1 {
+			t.Fatalf("panel: %+v", panel)
+		}
+		// A text-only card action on a text message is not found.
+		_, err = e.a.ActOnCard(e.ctx, e.follower, c.ID, 1)
+		wantCode(t, err, regulars.ENOTFOUND)
+	})
+}
