@@ -130,6 +130,8 @@ func (x *API) authorize(rt httpx.Route) http.Handler {
 	var staff bool
 	switch rt.Side {
 	case httpx.Public:
+	case httpx.Follower:
+		return x.authorizeFollower(rt)
 	case httpx.Partner, httpx.Tenant, httpx.Staff:
 		staff = true
 	default:
@@ -146,6 +148,14 @@ func (x *API) authorize(rt httpx.Route) http.Handler {
 		if token == "" {
 			x.fail(w, r, errNoToken)
 			return
+		}
+		if app.IsFollowerToken(token) {
+			// A follower's token never works on staff routes: for them
+			// the staff API does not exist.
+			if _, err := x.app.AuthenticateFollower(r.Context(), token); err == nil {
+				x.fail(w, r, errNoRoute)
+				return
+			}
 		}
 		actor, err := x.app.AuthenticateToken(r.Context(), token)
 		if err != nil {
@@ -166,5 +176,33 @@ func (x *API) authorize(rt httpx.Route) http.Handler {
 			}
 		}
 		rt.Handler(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	})
+}
+
+var errNoFollowerToken = regulars.Errorf(regulars.EUNAUTHORIZED, "Sign in to the app first: send Authorization: Bearer <token> from /api/v1/follower/signin.")
+
+// authorizeFollower admits a follower's bearer token. A staff token finds
+// no such route, like the other side's routes.
+func (x *API) authorizeFollower(rt httpx.Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		defer x.recoverPanic(w, r)
+		token := httpx.BearerToken(r)
+		if token == "" {
+			x.fail(w, r, errNoFollowerToken)
+			return
+		}
+		if !app.IsFollowerToken(token) {
+			if _, err := x.app.AuthenticateToken(r.Context(), token); err == nil {
+				x.fail(w, r, errNoRoute)
+				return
+			}
+		}
+		fa, err := x.app.AuthenticateFollower(r.Context(), token)
+		if err != nil {
+			x.fail(w, r, err)
+			return
+		}
+		rt.Handler(w, withFollower(r, fa))
 	})
 }

@@ -26,6 +26,18 @@ var fixtures = map[string]fixture{
 	"/api/v1/users/{id}/resend-invite": plainUser,
 	"/api/v1/users/{id}/password":      plainUser,
 	"/api/v1/roles/{id}":               unusedRole,
+
+	"/api/v1/follower/channels/{id}":               followedChannel,
+	"/api/v1/follower/channels/{id}/follow":        followedChannel,
+	"/api/v1/follower/channels/{id}/unfollow":      followedChannel,
+	"/api/v1/follower/channels/{id}/notifications": followedChannel,
+	"/api/v1/follower/channels/{id}/messages":      followedChannel,
+	"/api/v1/follower/messages/{id}/open":          deliveredMessage,
+	"/api/v1/follower/coupons/{id}/enable":         liveCoupon,
+	"/api/v1/follower/activations/{id}/redeem":     enabledCoupon,
+	"/api/v1/follower/programs/{id}/join":          liveProgram,
+	"/api/v1/follower/programs/{id}/ledger":        joinedProgram,
+	"/api/v1/follower/notifications/{id}/read":     ownNotification,
 }
 
 // plainUser is an invited user of partner A whose role grants nothing, so
@@ -97,6 +109,10 @@ func TestRouteTableAuthorization(t *testing.T) {
 					return
 				}
 				path := fill(t, e, rt.Pattern)
+				if rt.Side == httpx.Follower {
+					checkFollowerRoute(t, e, rt, path)
+					return
+				}
 				var body any
 				if rt.Method == http.MethodPost || rt.Method == http.MethodPatch || rt.Method == http.MethodPut {
 					body = "{}"
@@ -157,4 +173,45 @@ func TestRouteTableAuthorization(t *testing.T) {
 			})
 		}
 	})
+}
+
+// checkFollowerRoute checks a follower route: no token or a bad one is
+// 401; a staff token, even the partner owner's, finds no such route; a
+// follower of another tenant does not find the object; the follower does.
+func checkFollowerRoute(t *testing.T, e *env, rt httpx.Route, path string) {
+	t.Helper()
+	var body any
+	switch {
+	case strings.HasSuffix(rt.Pattern, "/notifications") && rt.Method == http.MethodPut:
+		body = map[string]any{"enabled": false}
+	case rt.Pattern == "/api/v1/follower/me" && rt.Method == http.MethodPut:
+		body = map[string]any{"email": "fixture.follower@example.com", "gender": nil}
+	case rt.Method == http.MethodPost || rt.Method == http.MethodPut:
+		body = "{}"
+	}
+	if rt.Method == http.MethodPost && !strings.Contains(rt.Pattern, "{") && rt.Pattern != "/api/v1/follower/signout" {
+		body = "{}"
+	}
+	expect := func(who, token string, ok func(int) bool, want string) {
+		t.Helper()
+		r := e.call(token, rt.Method, path, body)
+		if !ok(r.StatusCode) {
+			t.Errorf("%s: status %d, want %s: %s", who, r.StatusCode, want, r.body)
+		}
+	}
+	is := func(s int) func(int) bool { return func(got int) bool { return got == s } }
+	expect("anonymous", "", is(http.StatusUnauthorized), "401")
+	expect("bad token", "rgf_not-a-token", is(http.StatusUnauthorized), "401")
+	expect("a partner's owner (staff token)", e.token(e.w.Owner), is(http.StatusNotFound), "404")
+	if strings.Contains(rt.Pattern, "{") {
+		expect("a follower of another tenant", e.otherFollowerToken(), is(http.StatusNotFound), "404")
+	}
+	if rt.Pattern == "/api/v1/follower/signout" {
+		// Last: it ends the token.
+		expect("the follower", e.freshFollowerToken(), is(http.StatusNoContent), "204")
+		return
+	}
+	expect("the follower", e.followerToken(), func(s int) bool {
+		return s != http.StatusUnauthorized && s != http.StatusForbidden && s != http.StatusNotFound && s < 500
+	}, "neither 401, 403, 404 nor 5xx")
 }

@@ -38,6 +38,8 @@ type env struct {
 	seq    int
 	tokens map[int64]string
 	users  map[string]*regulars.User
+
+	followers followerFixtures // see follower_test.go
 }
 
 // next returns a number not returned before, for unique names.

@@ -45,7 +45,7 @@ func (x *API) openAPI() obj {
 		"components": obj{
 			"schemas": g.components,
 			"securitySchemes": obj{
-				"bearer": obj{"type": "http", "scheme": "bearer", "description": "A personal access token of a staff user."},
+				"bearer": obj{"type": "http", "scheme": "bearer", "description": "A personal access token of a staff user, or on /api/v1/follower/… the token a follower gets from sign-in."},
 			},
 		},
 	}
@@ -110,7 +110,7 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 	if e.Feature != "" || e.OwnerOnly {
 		problems = append(problems, http.StatusForbidden)
 	}
-	if e.Side == httpx.Partner || e.Side == httpx.Tenant || len(params) > 0 {
+	if e.Side == httpx.Partner || e.Side == httpx.Tenant || e.Side == httpx.Follower || len(params) > 0 {
 		problems = append(problems, http.StatusNotFound)
 	}
 	if e.Op.in != nil {
@@ -129,7 +129,7 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 
 // access says in words who may call a route.
 func access(e endpoint) string {
-	who := map[httpx.Side]string{httpx.Partner: "Partner staff", httpx.Tenant: "Tenant staff", httpx.Staff: "Any staff user"}[e.Side]
+	who := map[httpx.Side]string{httpx.Partner: "Partner staff", httpx.Tenant: "Tenant staff", httpx.Staff: "Any staff user", httpx.Follower: "A signed-in follower (a token from /api/v1/follower/signin)"}[e.Side]
 	if e.OwnerOnly {
 		who = "The Account owner"
 	}

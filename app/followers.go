@@ -189,6 +189,9 @@ func (a *App) SignInFollower(ctx context.Context, tenantSlug, email, password, i
 		return nil, err
 	}
 	email = regulars.NormalizeEmail(email)
+	if email == "" {
+		return nil, errFollowerCredentials
+	}
 	pairKey, ipKey := "follower:"+email+"|"+ip, "ip:"+ip
 	since := a.now().Add(-throttleWindow)
 	if n, err := a.DB.LoginFailures(ctx, pairKey, since); err != nil {
@@ -757,5 +760,15 @@ func (a *App) MyNotifications(ctx context.Context, fa *FollowerActor, before int
 
 // ReadNotification marks a notification read.
 func (a *App) ReadNotification(ctx context.Context, fa *FollowerActor, id int64) error {
+	if ok, err := a.DB.HasNotification(ctx, fa.Follower.ID, id); err != nil || !ok {
+		if err == nil {
+			err = regulars.ErrNotFound("notification")
+		}
+		return err
+	}
 	return a.DB.MarkNotificationRead(ctx, fa.Follower.ID, id)
+}
+
+func storeFilterPartner(partnerID int64) store.ActivityFilter {
+	return store.ActivityFilter{PartnerID: partnerID, Limit: 100}
 }

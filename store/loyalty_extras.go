@@ -366,3 +366,12 @@ func (db *DB) CountDeliveredTo(ctx context.Context, engagementID, followerID int
 	err := db.queryRow(ctx, qDeliveredToCount, engagementID, followerID).Scan(&n)
 	return n, err
 }
+
+var qNotificationOwned = query("notification_owned", `SELECT COUNT(*) FROM notifications WHERE follower_id = ? AND id = ?`)
+
+// HasNotification reports whether notification id is the follower's.
+func (db *DB) HasNotification(ctx context.Context, followerID, id int64) (bool, error) {
+	var n int64
+	err := db.queryRow(ctx, qNotificationOwned, followerID, id).Scan(&n)
+	return n > 0, err
+}
