@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"regulars"
@@ -58,6 +59,9 @@ type App struct {
 	ResetTTL        time.Duration
 
 	// dummyHash is verified for unknown emails so both answers take as long.
+	// It is made on first use, with the Password parameters in force then
+	// (callers may change Password after New).
+	dummyOnce sync.Once
 	dummyHash string
 }
 
@@ -75,8 +79,14 @@ func New(db *store.DB, mailer Mailer, log *slog.Logger, baseURL string) *App {
 		kick:             make(chan struct{}, 1),
 	}
 	a.Bus = events.NewLocal()
-	a.dummyHash = HashPassword(NewSecret(""), a.Password)
 	return a
+}
+
+// dummy returns a hash with the current cost parameters that no password
+// matches.
+func (a *App) dummy() string {
+	a.dummyOnce.Do(func() { a.dummyHash = HashPassword(NewSecret(""), a.Password) })
+	return a.dummyHash
 }
 
 func (a *App) now() time.Time { return a.Clock.Now().UTC() }

@@ -46,7 +46,7 @@ func (a *App) SignIn(ctx context.Context, email, password, ip, userAgent string)
 	if err != nil && regulars.ErrorCode(err) != regulars.ENOTFOUND {
 		return nil, err
 	}
-	hash := a.dummyHash
+	hash := a.dummy()
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
