@@ -160,6 +160,13 @@ func withSession(t *testing.T, srv *testenv.Server, value string) *testenv.Clien
 	return c
 }
 
+// submit posts a form from page with the Referer a browser sends, so a
+// refused action comes back to page with the reason.
+func submit(srv *testenv.Server, c *testenv.Client, page, action string, v url.Values) *testenv.Response {
+	return c.Do(http.MethodPost, action, strings.NewReader(v.Encode()), http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Referer": {srv.URL + page}})
+}
+
 // signIn posts the sign-in form from the client's address.
 func signIn(c *testenv.Client, email, password string) *testenv.Response {
 	return c.PostForm("/login", form("email", email, "password", password))

@@ -40,6 +40,8 @@ type Handler struct {
 	static *Static
 	pages  map[string]*template.Template
 	routes []httpx.Route
+	// pageMux holds the GET routes, to tell pages from form actions.
+	pageMux *http.ServeMux
 }
 
 // New parses every template and indexes the static files; a broken template
@@ -57,6 +59,12 @@ func New(a *app.App, log *slog.Logger, opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h.routes = h.buildRoutes()
+	h.pageMux = http.NewServeMux()
+	for _, rt := range h.routes {
+		if rt.Method == http.MethodGet {
+			h.pageMux.Handle(rt.Method+" "+rt.Pattern, http.NotFoundHandler())
+		}
+	}
 	return h, nil
 }
 
@@ -298,17 +306,22 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, page s
 		return
 	}
 	if (code == regulars.ECONFLICT || code == regulars.EINVALID || code == regulars.ELIMIT) && r.Method == http.MethodPost {
-		// A refused action goes back where it came from with the reason.
+		// A refused action goes back to the page it came from with the
+		// reason. Without such a page (no Referer, another site, or an
+		// address that is only a form action) the reason is shown here.
 		back := r.Header.Get("Referer")
-		if u, perr := url.Parse(back); perr != nil || back == "" || (u.Host != "" && u.Host != r.Host) {
-			back = r.URL.Path
-		} else {
-			back = u.RequestURI()
+		if u, perr := url.Parse(back); perr == nil && back != "" && (u.Host == "" || u.Host == r.Host) && h.isPage(u.Path) {
+			h.redirect(w, r, u.RequestURI(), "error", regulars.ErrorMessage(err))
+			return
 		}
-		h.redirect(w, r, back, "error", regulars.ErrorMessage(err))
-		return
 	}
 	h.render(w, r, status, "error", &Page{Title: http.StatusText(status), Data: errorData{Status: status, Message: regulars.ErrorMessage(err)}})
+}
+
+// isPage reports whether path answers GET (is a page, not only a form action).
+func (h *Handler) isPage(path string) bool {
+	_, pattern := h.pageMux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}})
+	return pattern != ""
 }
 
 type errorData struct {
