@@ -23,6 +23,7 @@ var (
 	qUserSetStatus     = query("user_set_status", `UPDATE users SET status = ?, updated_at = ? WHERE id = ?`)
 	qUserSetPassword   = query("user_set_password", `UPDATE users SET password_hash = ?, password_changed_at = ?, status = CASE WHEN status = 'invited' THEN 'active' ELSE status END, updated_at = ? WHERE id = ?`)
 	qUserSetOwner      = query("user_set_owner", `UPDATE users SET is_owner = ?, role_id = ?, updated_at = ? WHERE id = ?`)
+	qUserIsOwner       = query("user_is_owner", `SELECT is_owner FROM users WHERE id = ?`)
 	qUserOwner         = query("user_owner", `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND COALESCE(partner_id, 0) = ? AND is_owner`)
 	qUserCountByStatus = query("user_count_partner", `SELECT COUNT(*) FROM users WHERE tenant_id = ? AND COALESCE(partner_id, 0) = ? AND status <> 'disabled'`)
 )
@@ -145,9 +146,17 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string, keepSessio
 }
 
 // TransferOwnership moves the account-owner role from one user to another
-// atomically; the previous owner gets newRoleForOld.
+// atomically; the previous owner gets newRoleForOld. When from is no longer
+// the owner (a transfer at the same moment won), it is a conflict.
 func (db *DB) TransferOwnership(ctx context.Context, from, to *regulars.User, ownerRoleID, newRoleForOld int64) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
+		var isOwner bool
+		if err := db.queryRow(ctx, qUserIsOwner+db.dialect.forUpdate(), from.ID).Scan(&isOwner); err != nil {
+			return notFound(err, "user")
+		}
+		if !isOwner {
+			return regulars.Errorf(regulars.ECONFLICT, "You are no longer the Account owner: ownership was transferred meanwhile.")
+		}
 		now := ms(db.now())
 		if _, err := db.exec(ctx, qUserSetOwner, false, newRoleForOld, now, from.ID); err != nil {
 			return err

@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"regulars"
 	"regulars/app"
@@ -31,6 +33,36 @@ func (d *roleFormData) Level(f *Form, feature regulars.Feature) regulars.Level {
 		return regulars.LevelManage
 	}
 	return d.Role.Permissions.Level(feature)
+}
+
+// FieldMessage is a form message on a field the page does not show.
+type FieldMessage struct {
+	Field, Label, Message string
+}
+
+// HiddenErrors lists the messages about features the editor does not show
+// (outside the package, or unknown), e.g. from a tampered form, so the
+// refusal still says why.
+func (d *roleFormData) HiddenErrors(f *Form) []FieldMessage {
+	if f == nil {
+		return nil
+	}
+	var out []FieldMessage
+	for field, msg := range f.Errors {
+		name, ok := strings.CutPrefix(field, "perm.")
+		if !ok || slices.ContainsFunc(d.Features, func(fi regulars.FeatureInfo) bool { return string(fi.Feature) == name }) {
+			continue
+		}
+		label := name
+		for _, fi := range regulars.PartnerFeatures {
+			if string(fi.Feature) == name {
+				label = fi.Label
+			}
+		}
+		out = append(out, FieldMessage{Field: field, Label: label, Message: msg})
+	}
+	slices.SortFunc(out, func(a, b FieldMessage) int { return strings.Compare(a.Field, b.Field) })
+	return out
 }
 
 // CanGrant reports whether the actor may pick level l for feature f.
