@@ -13,6 +13,7 @@ import (
 )
 
 func TestCrossSiteFormPostsAreRefusedAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -60,6 +61,7 @@ func TestCrossSiteFormPostsAreRefusedAndChangeNothing(t *testing.T) {
 // TestGETChangesNothing walks the routes table: a GET of a form's address
 // is not the form, and viewing every page leaves the data as it was.
 func TestGETChangesNothing(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)

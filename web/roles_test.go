@@ -36,6 +36,7 @@ func addUserWithRole(t *testing.T, w *testenv.World, name, email string, role *r
 }
 
 func TestNobodyGrantsMoreThanTheirOwnLevel(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -98,6 +99,7 @@ func TestNobodyGrantsMoreThanTheirOwnLevel(t *testing.T) {
 }
 
 func TestTheAccountOwnerRoleIsBuiltIn(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -139,6 +141,7 @@ func TestTheAccountOwnerRoleIsBuiltIn(t *testing.T) {
 }
 
 func TestDeletingARoleInUseNamesItsHolders(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -167,6 +170,7 @@ func TestDeletingARoleInUseNamesItsHolders(t *testing.T) {
 }
 
 func TestOwnershipTransferMovesTheRoleAtomically(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -209,6 +213,7 @@ func TestOwnershipTransferMovesTheRoleAtomically(t *testing.T) {
 }
 
 func TestConcurrentOwnershipTransfersLeaveOneOwner(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -284,6 +289,7 @@ func basicPartner(t *testing.T, w *testenv.World) (owner, old *regulars.User, ol
 }
 
 func TestFeaturesOutsideThePackageAreHiddenAndRefused(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)

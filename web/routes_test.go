@@ -108,6 +108,7 @@ func fixtureSeqNext() int64 { return fixtureSeq.Add(1) }
 // sent to sign in, the other side and other partners or tenants get 404,
 // a role one level short gets 403 and a role at the level gets through.
 func TestEveryRouteIsAuthorized(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)

@@ -15,6 +15,7 @@ import (
 const badCredentials = "The email or password is not correct."
 
 func TestSignInAnswersAlikeForUnknownEmailAndWrongPassword(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -59,6 +60,7 @@ func TestSignInAnswersAlikeForUnknownEmailAndWrongPassword(t *testing.T) {
 }
 
 func TestSignInIsThrottledPerAccountAndAddressPair(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -96,6 +98,7 @@ func TestSignInIsThrottledPerAccountAndAddressPair(t *testing.T) {
 }
 
 func TestSignInIsThrottledPerAddress(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -119,6 +122,7 @@ func TestSignInIsThrottledPerAddress(t *testing.T) {
 }
 
 func TestSignInStartsAFreshSessionEveryTime(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -142,6 +146,7 @@ func TestSignInStartsAFreshSessionEveryTime(t *testing.T) {
 }
 
 func TestSessionCookieIsHttpOnlyAndSameSite(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -166,6 +171,7 @@ func TestSessionCookieIsHttpOnlyAndSameSite(t *testing.T) {
 }
 
 func TestSignOutEndsTheSession(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -183,6 +189,7 @@ func TestSignOutEndsTheSession(t *testing.T) {
 }
 
 func TestSessionsExpireWhenIdleAndAfterThirtyDays(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -215,6 +222,7 @@ func TestSessionsExpireWhenIdleAndAfterThirtyDays(t *testing.T) {
 }
 
 func TestSignInNextStaysOnTheSite(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)

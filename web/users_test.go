@@ -31,6 +31,7 @@ func setPassword(c *testenv.Client, link, password string) *testenv.Response {
 }
 
 func TestCreatingAUserRefusesBadInputAndSavesNothing(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -80,6 +81,7 @@ func TestCreatingAUserRefusesBadInputAndSavesNothing(t *testing.T) {
 }
 
 func TestInvitationLinkSetsThePasswordOnce(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		smtp := testenv.SMTPServer(t)
@@ -125,6 +127,7 @@ func TestInvitationLinkSetsThePasswordOnce(t *testing.T) {
 }
 
 func TestInvitationLinkExpiresAfter72Hours(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		smtp := testenv.SMTPServer(t)
@@ -147,6 +150,7 @@ func TestInvitationLinkExpiresAfter72Hours(t *testing.T) {
 }
 
 func TestResentInvitationSupersedesTheOldLink(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		smtp := testenv.SMTPServer(t)
@@ -177,6 +181,7 @@ func TestResentInvitationSupersedesTheOldLink(t *testing.T) {
 }
 
 func TestPasswordsAreCheckedForStrengthAndUsedWhole(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		smtp := testenv.SMTPServer(t)
@@ -202,6 +207,7 @@ func TestPasswordsAreCheckedForStrengthAndUsedWhole(t *testing.T) {
 }
 
 func TestANewUserSeesOnlyTheSectionsOfTheirRole(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		smtp := testenv.SMTPServer(t)
@@ -235,6 +241,7 @@ func TestANewUserSeesOnlyTheSectionsOfTheirRole(t *testing.T) {
 }
 
 func TestDisablingAUserSignsThemOutAtOnce(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -273,6 +280,7 @@ func TestDisablingAUserSignsThemOutAtOnce(t *testing.T) {
 }
 
 func TestChangingAUsersPasswordSignsThemOut(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		srv := testenv.NewServer(t, db)
@@ -293,6 +301,7 @@ func TestChangingAUsersPasswordSignsThemOut(t *testing.T) {
 }
 
 func TestForgotPasswordAnswersAlikeAndEmailsKnownAddresses(t *testing.T) {
+	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := testenv.NewWorld(t, db)
 		smtp := testenv.SMTPServer(t)
