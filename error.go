@@ -58,7 +58,10 @@ func Errorf(code, format string, args ...any) *Error {
 // ErrNotFound is the answer for a missing object and for another partner's
 // object alike.
 func ErrNotFound(what string) *Error {
-	return &Error{Code: ENOTFOUND, Message: what + " not found"}
+	if what != "" {
+		what = strings.ToUpper(what[:1]) + what[1:]
+	}
+	return &Error{Code: ENOTFOUND, Message: what + " not found."}
 }
 
 // ErrorCode returns the code of err, EINTERNAL for errors without one and ""

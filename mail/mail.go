@@ -24,6 +24,9 @@ import (
 type Outbox interface {
 	AddToOutbox(ctx context.Context, m *regulars.Mail) error
 	MarkSent(ctx context.Context, id int64, sendErr string) error
+	// AfterCommit runs fn after the transaction in ctx commits (at once
+	// without one).
+	AfterCommit(ctx context.Context, fn func(ctx context.Context))
 }
 
 // Mailer keeps and sends emails.
@@ -51,9 +54,11 @@ func New(outbox Outbox, smtpURL, from string, log *slog.Logger) (*Mailer, error)
 	return m, nil
 }
 
-// Send keeps msg in the outbox and delivers it over SMTP when configured. A
-// delivery failure is recorded on the outbox row and logged, not returned:
-// the action that sent the email has already happened.
+// Send keeps msg in the outbox and delivers it over SMTP when configured.
+// Inside a transaction the delivery waits for the commit: an email never
+// goes out for a change that was rolled back, and a slow mail server never
+// holds the transaction open. A delivery failure is recorded on the outbox
+// row and logged, not returned: the action that sent the email has happened.
 func (m *Mailer) Send(ctx context.Context, msg *regulars.Mail) error {
 	msg.To = regulars.NormalizeEmail(msg.To)
 	if err := m.Outbox.AddToOutbox(ctx, msg); err != nil {
@@ -63,13 +68,18 @@ func (m *Mailer) Send(ctx context.Context, msg *regulars.Mail) error {
 		m.Log.Info("email kept in outbox (no SMTP configured)", "to", msg.To, "subject", msg.Subject, "body", msg.Body)
 		return nil
 	}
-	err := m.deliver(ctx, msg)
-	status := ""
-	if err != nil {
-		status = err.Error()
-		m.Log.Error("email delivery failed", "to", msg.To, "subject", msg.Subject, "err", err)
-	}
-	return m.Outbox.MarkSent(context.WithoutCancel(ctx), msg.ID, status)
+	m.Outbox.AfterCommit(ctx, func(ctx context.Context) {
+		err := m.deliver(ctx, msg)
+		status := ""
+		if err != nil {
+			status = err.Error()
+			m.Log.Error("email delivery failed", "to", msg.To, "subject", msg.Subject, "err", err)
+		}
+		if err := m.Outbox.MarkSent(context.WithoutCancel(ctx), msg.ID, status); err != nil {
+			m.Log.Error("recording an email delivery", "id", msg.ID, "err", err)
+		}
+	})
+	return nil
 }
 
 func (m *Mailer) deliver(ctx context.Context, msg *regulars.Mail) error {

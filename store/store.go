@@ -307,10 +307,32 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (er
 			tx.Rollback()
 		}
 	}()
-	if err = fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+	var after []func(ctx context.Context)
+	if err = fn(context.WithValue(context.WithValue(ctx, txKey{}, tx), afterKey{}, &after)); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err = tx.Commit(); err != nil {
+		return err
+	}
+	for _, f := range after {
+		f(ctx)
+	}
+	return nil
+}
+
+type afterKey struct{}
+
+// AfterCommit runs fn once the transaction carried by ctx has committed, or
+// at once outside a transaction. fn gets a context without the transaction.
+// Work with effects outside the database (sending email) goes here: it must
+// not run for a change that is rolled back or retried, nor hold the
+// transaction open while it waits on the network.
+func (db *DB) AfterCommit(ctx context.Context, fn func(ctx context.Context)) {
+	if after, ok := ctx.Value(afterKey{}).(*[]func(context.Context)); ok {
+		*after = append(*after, fn)
+		return
+	}
+	fn(ctx)
 }
 
 // Time is stored as Unix milliseconds (0 = no time) so both databases run the

@@ -21,6 +21,8 @@ type MenuLink struct {
 	Icon  string
 }
 
+// Icons are characters that common system fonts have (no emoji font needed),
+// so they never show as empty boxes.
 type menuEntry struct {
 	label, href, icon string
 	feature           regulars.Feature
@@ -40,14 +42,14 @@ var partnerMenu = []struct {
 		{"Loyalty programs", "/admin/loyalty", "★", regulars.FeatureLoyalty},
 	}},
 	{"Targeting", []menuEntry{
-		{"Segmentations", "/admin/segmentations", "⧉", regulars.FeatureSegmentations},
+		{"Segmentations", "/admin/segmentations", "◑", regulars.FeatureSegmentations},
 		{"Custom lists", "/admin/lists", "☰", regulars.FeatureCustomLists},
-		{"Locations", "/admin/locations", "⌖", regulars.FeatureLocations},
+		{"Locations", "/admin/locations", "◎", regulars.FeatureLocations},
 	}},
 	{"Settings", []menuEntry{
 		{"Account settings", "/account", "☺", regulars.FeatureAccount},
-		{"Users", "/admin/users", "👥", regulars.FeatureUsers},
-		{"Roles", "/admin/roles", "⚿", regulars.FeatureRoles},
+		{"Users", "/admin/users", "☻", regulars.FeatureUsers},
+		{"Roles", "/admin/roles", "⚙", regulars.FeatureRoles},
 		{"Canned responses", "/admin/canned", "❝", regulars.FeatureCanned},
 		{"Partnership settings", "/admin/partnership", "◈", regulars.FeaturePartnership},
 		{"Support", "/admin/support", "?", regulars.FeatureSupport},
@@ -68,8 +70,8 @@ var tenantMenu = []struct {
 	}},
 	{"Settings", []menuEntry{
 		{"Account settings", "/account", "☺", regulars.FeatureAccount},
-		{"Staff", "/tenant/users", "👥", regulars.FeatureTenantStaff},
-		{"Staff roles", "/tenant/roles", "⚿", regulars.FeatureTenantStaff},
+		{"Staff", "/tenant/users", "☻", regulars.FeatureTenantStaff},
+		{"Staff roles", "/tenant/roles", "⚙", regulars.FeatureTenantStaff},
 	}},
 }
 

@@ -2,13 +2,16 @@ package web_test
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"regulars"
+	"regulars/config"
 	"regulars/internal/testenv"
 	"regulars/store"
 )
@@ -327,5 +330,66 @@ func TestForgotPasswordAnswersAlikeAndEmailsKnownAddresses(t *testing.T) {
 		wantStatus(t, signIn(srv.Client(t), w.Owner.Email, testenv.Password), http.StatusUnauthorized)
 		wantRedirect(t, signIn(srv.Client(t), w.Owner.Email, "my new passphrase"), "/admin")
 		wantStatus(t, srv.Client(t).Get(link), http.StatusNotFound)
+	})
+}
+
+// hungSMTP is a mail server that accepts connections and never answers
+// until stop is called.
+func hungSMTP(t *testing.T) (url string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	stop = func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	t.Cleanup(stop)
+	return "smtp://" + ln.Addr().String(), stop
+}
+
+func TestASlowMailServerHoldsUpNobodyElse(t *testing.T) {
+	t.Parallel()
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := testenv.NewWorld(t, db)
+		smtpURL, stop := hungSMTP(t)
+		srv := testenv.NewServer(t, db, func(c *config.Config) { c.SMTPURL = smtpURL })
+		t.Cleanup(stop) // before the server's cleanup, which waits for the invitation
+		owner := srv.SignedIn(t, w.Owner.Email)
+
+		go invite(owner, "Bea Barista", "bea@alpha.example", w.Role.ID) // waits for the mail server
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, err := db.UserByEmail(t.Context(), "bea@alpha.example"); err == nil {
+				break // the invitation is saved before the email goes out
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the new user is not saved while the mail server is slow")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		start := time.Now()
+		wantRedirect(t, signIn(srv.Client(t), w.OtherOwner.Email, testenv.Password), "/admin")
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("a sign-in took %v while an email was being sent", d)
+		}
 	})
 }

@@ -364,7 +364,11 @@ func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request) {
 		to += "?next=" + url.QueryEscape(r.URL.RequestURI())
 	}
 	if r.Header.Get("HX-Request") == "true" {
+		// A boosted request would follow a 303 inside the page and put the
+		// sign-in form into the shell: have htmx load it as a whole page.
 		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
