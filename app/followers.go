@@ -203,7 +203,7 @@ func (a *App) SignInFollower(ctx context.Context, tenantSlug, email, password, i
 	if err != nil && regulars.ErrorCode(err) != regulars.ENOTFOUND {
 		return nil, err
 	}
-	hash := a.dummyHash
+	hash := a.dummy()
 	if f != nil && f.PasswordHash != "" {
 		hash = f.PasswordHash
 	}
