@@ -313,6 +313,9 @@ func (a *App) RedeemAtTill(ctx context.Context, actor *Actor, couponID int64, en
 	if err := actor.Require(regulars.FeatureCoupons, regulars.LevelUpdate); err != nil {
 		return nil, nil, err
 	}
+	if couponID == 0 {
+		return nil, nil, regulars.Validation{"coupon": "Choose the coupon to redeem."}.Err()
+	}
 	c, err := a.DB.Engagement(ctx, actor.PartnerID(), couponID)
 	if err != nil {
 		return nil, nil, err

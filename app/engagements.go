@@ -522,3 +522,76 @@ func (a *App) StaffMemberView(ctx context.Context, actor *Actor, programID, foll
 	}
 	return v, nil
 }
+
+// StaffFollower finds a follower by end-user ID for staff of a partner: only
+// one who follows or followed one of the partner's channels.
+func (a *App) StaffFollower(ctx context.Context, actor *Actor, endUserID string) (*regulars.Follower, error) {
+	f, err := a.staffFollower(ctx, actor, endUserID)
+	if err != nil {
+		return nil, err
+	}
+	known, err := a.DB.FollowedPartner(ctx, actor.PartnerID(), f.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return nil, regulars.Validation{"end_user_id": NormalizeEndUserID(endUserID) + " has never followed your channels."}.Err()
+	}
+	return f, nil
+}
+
+// ProgramLedger is a follower's standing and ledger in one program.
+type ProgramLedger struct {
+	Program    *regulars.Engagement
+	Membership *regulars.Membership
+	Ledger     []*regulars.LedgerEntry
+}
+
+// FollowerLedgers is a follower as the partner's staff see them.
+type FollowerLedgers struct {
+	Follower *regulars.Follower
+	Programs []*ProgramLedger
+	Activity []*regulars.Activity
+}
+
+// StaffFollowerLedgers shows a follower of the partner's channels: their
+// standing and ledger in each of the partner's programs they joined, and
+// their history with the partner. Anyone else is not found.
+func (a *App) StaffFollowerLedgers(ctx context.Context, actor *Actor, followerID int64) (*FollowerLedgers, error) {
+	if err := actor.Require(regulars.FeatureLoyalty, regulars.LevelView); err != nil {
+		return nil, err
+	}
+	f, err := a.DB.Follower(ctx, actor.User.TenantID, followerID)
+	if err != nil {
+		return nil, err
+	}
+	known, err := a.DB.FollowedPartner(ctx, actor.PartnerID(), f.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return nil, regulars.ErrNotFound("follower")
+	}
+	out := &FollowerLedgers{Follower: f}
+	ms, err := a.DB.Memberships(ctx, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		p, err := a.DB.Engagement(ctx, actor.PartnerID(), m.ProgramID)
+		if regulars.ErrorCode(err) == regulars.ENOTFOUND {
+			continue // another partner's program
+		} else if err != nil {
+			return nil, err
+		}
+		l, err := a.DB.Ledger(ctx, p.ID, f.ID, 100)
+		if err != nil {
+			return nil, err
+		}
+		out.Programs = append(out.Programs, &ProgramLedger{Program: p, Membership: m, Ledger: l})
+	}
+	if out.Activity, err = a.DB.Activities(ctx, f.ID, storeFilterPartner(actor.PartnerID())); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

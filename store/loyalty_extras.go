@@ -375,3 +375,13 @@ func (db *DB) HasNotification(ctx context.Context, followerID, id int64) (bool, 
 	err := db.queryRow(ctx, qNotificationOwned, followerID, id).Scan(&n)
 	return n > 0, err
 }
+
+var qFollowedPartner = query("followed_partner", `SELECT COUNT(*) FROM follows f JOIN channels c ON c.id = f.channel_id WHERE c.partner_id = ? AND f.follower_id = ?`)
+
+// FollowedPartner reports whether a follower follows or followed one of the
+// partner's channels: the followers a partner's staff may look up.
+func (db *DB) FollowedPartner(ctx context.Context, partnerID, followerID int64) (bool, error) {
+	var n int64
+	err := db.queryRow(ctx, qFollowedPartner, partnerID, followerID).Scan(&n)
+	return n > 0, err
+}

@@ -6,33 +6,6 @@ import (
 	"regulars"
 )
 
-func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
-	a := actorFrom(r.Context())
-	channels, err := h.app.DB.Channels(r.Context(), a.PartnerID())
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return
-	}
-	users, err := h.app.DB.CountActiveUsers(r.Context(), a.User.TenantID, a.PartnerID())
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return
-	}
-	h.render(w, r, http.StatusOK, "dashboard", &Page{Title: a.Partner.BrandName, Data: map[string]any{
-		"Channels": channels, "Users": users, "ShowStats": a.Can(regulars.FeatureDashboard, regulars.LevelView),
-	}})
-}
-
-func (h *Handler) channels(w http.ResponseWriter, r *http.Request) {
-	a := actorFrom(r.Context())
-	channels, err := h.app.DB.Channels(r.Context(), a.PartnerID())
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return
-	}
-	h.render(w, r, http.StatusOK, "channels", &Page{Title: "Channels", Data: channels})
-}
-
 func (h *Handler) supportForm(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "support", &Page{Title: "Support"})
 }

@@ -46,8 +46,8 @@ func (h *Handler) buildRoutes() []httpx.Route {
 		r("GET", "/admin", partner, "", none, h.dashboard),
 		r("GET", "/admin/support", partner, regulars.FeatureSupport, none, h.supportForm),
 		r("POST", "/admin/support", partner, regulars.FeatureSupport, none, h.sendSupport),
-		r("GET", "/admin/channels", partner, regulars.FeatureChannels, view, h.channels),
 	}
+	routes = append(routes, h.loyaltyRoutes()...)
 	routes = append(routes, h.userRoutes("/admin", partner, regulars.FeatureUsers)...)
 	routes = append(routes, h.roleRoutes("/admin", partner, regulars.FeatureRoles)...)
 	for _, s := range upcomingSections {
@@ -110,9 +110,6 @@ type section struct {
 
 var upcomingSections = []section{
 	{"/admin/chat", "Chat", "Live conversations with your followers will appear here: unanswered first, then yours and all active ones.", "Make sure chat is enabled on your channels.", regulars.FeatureChat},
-	{"/admin/messages", "Messages", "Send messages to your followers' channel threads, once or on a schedule.", "Messages can target segmentations and locations.", regulars.FeatureMessages},
-	{"/admin/coupons", "Coupons", "Create coupons your followers enable and redeem.", "Coupons can cost points inside a loyalty program.", regulars.FeatureCoupons},
-	{"/admin/loyalty", "Loyalty programs", "Points, gamification and advanced programs with levels.", "Followers join a program and earn points.", regulars.FeatureLoyalty},
 	{"/admin/segmentations", "Segmentations", "Target specific groups of followers by age, gender, language, points, levels and lists.", "You can use more than one segmentation for one engagement.", regulars.FeatureSegmentations},
 	{"/admin/lists", "Custom end-user lists", "Upload lists of followers (CSV) and use them in segmentations.", "Rows identify followers by end-user ID, email or phone.", regulars.FeatureCustomLists},
 	{"/admin/locations", "Locations", "Your store locations and the locations you use for live proximity targeting.", "Leave the radius empty for a shop location shown on your channel page.", regulars.FeatureLocations},

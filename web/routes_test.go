@@ -57,6 +57,27 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 			f.t.Fatal(err)
 		}
 		id = strconv.FormatInt(r.ID, 10)
+	case strings.HasPrefix(p, "/media/{name}"):
+		id = "missing.png"
+	case strings.HasPrefix(p, "/admin/channels/{id}"):
+		id = strconv.FormatInt(f.w.Channel.ID, 10)
+	case strings.HasPrefix(p, "/admin/messages/{id}"), strings.HasPrefix(p, "/admin/coupons/{id}"), strings.HasPrefix(p, "/admin/loyalty/{id}"):
+		e := &regulars.Engagement{TenantID: f.w.Tenant.ID, PartnerID: f.w.Partner.ID, ChannelID: f.w.Channel.ID, Name: fmt.Sprintf("Fixture %d", f.seq())}
+		switch {
+		case strings.HasPrefix(p, "/admin/messages/"):
+			e.Kind, e.Message = regulars.KindMessage, &regulars.MessageSpec{Text: "Hello", Recurring: regulars.RecurOnce}
+		case strings.HasPrefix(p, "/admin/coupons/"):
+			e.Kind, e.Coupon = regulars.KindCoupon, &regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1}
+		default:
+			e.Kind, e.Loyalty = regulars.KindLoyalty, &regulars.LoyaltySpec{ProgramKind: regulars.ProgramPoints}
+		}
+		if err := f.db.CreateEngagement(ctx, e); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(e.ID, 10)
+	case strings.HasPrefix(p, "/admin/followers/{id}"):
+		fl := f.w.AddFollower(f.t, fmt.Sprintf("FX%06d", f.seq()), []*regulars.Channel{f.w.Channel})
+		id = strconv.FormatInt(fl.ID, 10)
 	case strings.HasPrefix(p, "/tenant/partners/{id}"):
 		id = strconv.FormatInt(f.w.Partner.ID, 10)
 	case strings.HasPrefix(p, "/account/tokens/{id}"):

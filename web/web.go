@@ -142,7 +142,64 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return false
 		},
-		"title": func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"title": func(s string) string {
+			if s == "" {
+				return ""
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		},
+		"chart": chart,
+		"list":  func(s ...string) []string { return s },
+		"inc":   func(i int) int { return i + 1 },
+		"redemptionLabel": func(s string) string {
+			return map[string]string{
+				"click":      "Click to redeem: the follower taps Redeem in the app",
+				"code":       "Code / QR: staff redeem it with the follower's end-user ID or QR code",
+				"timed":      "Time-based: a 3-minute proof screen the follower shows",
+				"auto_point": "Automatic at a points threshold",
+				"auto_visit": "Automatic on a location visit",
+			}[s]
+		},
+		"levelOf": func(p *regulars.Engagement, pos int) string {
+			if pos == 0 || p.Loyalty == nil {
+				return "—"
+			}
+			for _, l := range p.Loyalty.Levels {
+				if l.Position == pos {
+					return l.Name
+				}
+			}
+			return ""
+		},
+		"runStatus": func(s string) string {
+			if s == "done" {
+				return "active"
+			}
+			return "pending"
+		},
+		"can": func(a *app.Actor, f string, l int) bool {
+			return a != nil && a.Can(regulars.Feature(f), regulars.Level(l))
+		},
+		"kindBars": kindBars,
+		"fmtInput": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02T15:04")
+		},
+		"pct": func(a, b int64) int64 {
+			if b <= 0 {
+				return 0
+			}
+			return min(100, a*100/b)
+		},
+		"qr": func(s string) template.HTML {
+			svg, err := app.QRCodeSVG(s)
+			if err != nil {
+				return ""
+			}
+			return template.HTML(svg)
+		},
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
