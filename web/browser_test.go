@@ -211,3 +211,31 @@ func TestBrowserPhoneLayout(t *testing.T) {
 func maps(a, b regulars.Permissions) bool {
 	return fmt.Sprint(a.Clone()) == fmt.Sprint(b.Clone())
 }
+
+// TestBrowserEndedSessionLeadsToTheSignInPage: when the session ends
+// elsewhere (disabled, password changed), the next click in the boosted
+// shell loads the whole sign-in page, not a sign-in form inside the shell.
+func TestBrowserEndedSessionLeadsToTheSignInPage(t *testing.T) {
+	t.Parallel()
+	db := testenv.OpenSQLite(t)
+	w := testenv.NewWorld(t, db)
+	srv := testenv.NewServer(t, db)
+	ctx := testenv.Browser(t)
+	browserSignIn(t, ctx, srv, w.Owner.Email, testenv.Password)
+
+	if err := db.DeleteUserSessions(t.Context(), w.Owner.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Do(t, ctx, chromedp.Click(chromedp.CSS(`#drawer a[href="/admin/users"]`)))
+	waitTrue(t, ctx, `document.body.classList.contains("auth") && !!document.querySelector("#f-password")`, "the sign-in page loading")
+	if loc := testenv.Run(t, ctx, chromedp.Location()); loc != srv.URL+"/login?next=%2Fadmin%2Fusers" {
+		t.Errorf("the browser is at %s", loc)
+	}
+	// Signing in again goes where the click was going.
+	testenv.Do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("#f-email"), w.Owner.Email),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), testenv.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+	)
+	testenv.WaitText(t, ctx, "main h1", "Users")
+}

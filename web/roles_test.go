@@ -316,6 +316,8 @@ func TestFeaturesOutsideThePackageAreHiddenAndRefused(t *testing.T) {
 		}
 		r := owner.PostForm("/admin/roles", form("name", "Mapper", "perm.locations", "view"))
 		wantFieldError(t, r, "perm.locations", "This feature is not part of your package.")
+		// A role from before a downgrade can still be given to people.
+		wantText(t, owner.Get("/admin/users/new"), ">Area manager<")
 
 		// A role from before a downgrade grants nothing outside the package…
 		g := srv.SignedIn(t, gina.Email)

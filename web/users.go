@@ -36,15 +36,17 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request) {
 }
 
 // assignableRoles lists the roles the actor may give: no owner role, none
-// above the actor's own levels.
+// above the actor's own levels. Levels on features outside the package count
+// for nothing, as in app (they come back only with a package upgrade).
 func (h *Handler) assignableRoles(r *http.Request, a *app.Actor) ([]*regulars.Role, error) {
 	roles, err := h.app.DB.Roles(r.Context(), a.User.TenantID, a.PartnerID())
 	if err != nil {
 		return nil, err
 	}
+	features := featureNames(a.GrantableFeatures())
 	var out []*regulars.Role
 	for _, ro := range roles {
-		if !ro.IsOwner && len(ro.Permissions.Exceeding(a.Perms)) == 0 {
+		if !ro.IsOwner && len(ro.Permissions.Restrict(features).Exceeding(a.Perms)) == 0 {
 			out = append(out, ro)
 		}
 	}
