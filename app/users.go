@@ -216,6 +216,9 @@ func (a *App) SetUserEnabled(ctx context.Context, actor *Actor, id int64, enable
 	if role.IsOwner {
 		return regulars.Errorf(regulars.ECONFLICT, "The Account owner cannot be disabled. Transfer ownership first.")
 	}
+	if err := notAbove(actor, u, role); err != nil {
+		return err
+	}
 	status := regulars.UserDisabled
 	if enabled {
 		status = regulars.UserActive
@@ -253,6 +256,9 @@ func (a *App) SetUserPassword(ctx context.Context, actor *Actor, id int64, passw
 	if role.IsOwner && !actor.IsOwner() {
 		return regulars.Errorf(regulars.EFORBIDDEN, "Only the Account owner can change the Account owner's password.")
 	}
+	if err := notAbove(actor, u, role); err != nil {
+		return err
+	}
 	if err := checkNewPassword(password, confirm); err != nil {
 		return err
 	}
@@ -261,6 +267,25 @@ func (a *App) SetUserPassword(ctx context.Context, actor *Actor, id int64, passw
 		keep = actor.SessionID
 	}
 	return a.DB.SetPassword(ctx, u.ID, HashPassword(password, a.Password), keep)
+}
+
+// notAbove refuses to act on a user whose role grants more than the actor
+// has: setting their password would let the actor sign in as them, and
+// disabling them would let a junior lock out a senior.
+func notAbove(actor *Actor, u *regulars.User, role *regulars.Role) error {
+	if RoleAbove(actor, role) {
+		return regulars.Errorf(regulars.EFORBIDDEN, "%s has more rights than you; you cannot change their password or access.", u.Name)
+	}
+	return nil
+}
+
+// RoleAbove reports whether role grants more than the actor has, counting
+// only the features of the actor's package.
+func RoleAbove(actor *Actor, role *regulars.Role) bool {
+	if role.IsOwner {
+		return !actor.IsOwner()
+	}
+	return len(role.Permissions.Restrict(featuresOf(actor)).Exceeding(actor.Perms)) > 0
 }
 
 // TransferOwnership moves the Account owner role to another active user of

@@ -13,6 +13,9 @@ type userFormData struct {
 	Roles []*regulars.Role
 	Role  *regulars.Role // the user's current role
 	Self  bool
+	// Above: the user's role grants more than the actor has, so the actor
+	// may not change their password or access.
+	Above bool
 }
 
 func (h *Handler) users(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +70,7 @@ func (h *Handler) userForm(r *http.Request, u *regulars.User) (*Page, error) {
 		if d.Role, err = h.app.DB.RoleByID(r.Context(), u.RoleID); err != nil {
 			return nil, err
 		}
+		d.Above = app.RoleAbove(a, d.Role)
 	}
 	return &Page{Title: title, Data: d, Active: base(a) + "/users"}, nil
 }

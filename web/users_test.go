@@ -393,3 +393,37 @@ func TestASlowMailServerHoldsUpNobodyElse(t *testing.T) {
 		}
 	})
 }
+
+func TestNobodyTakesOverAUserWithMoreRights(t *testing.T) {
+	t.Parallel()
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := testenv.NewWorld(t, db)
+		srv := testenv.NewServer(t, db)
+		mgr := srv.SignedIn(t, manager(t, w).Email) // coupons: view only
+		full := regulars.Permissions{}
+		for _, f := range regulars.AllPartnerFeatures() {
+			full[f] = regulars.LevelManage
+		}
+		boss := w.AddUser(t, w.Partner.ID, "boss@alpha.example", full)
+		bossSession := srv.SignedIn(t, boss.Email)
+		page := idPath("/admin/users", boss.ID, "")
+
+		// Setting their password would let the manager sign in as them.
+		r := mgr.PostForm(page+"/password", form("password", "taken over at last", "confirm", "taken over at last"))
+		wantStatus(t, r, http.StatusForbidden)
+		wantText(t, r, "has more rights than you")
+		wantStatus(t, signIn(srv.Client(t), boss.Email, "taken over at last"), http.StatusUnauthorized)
+		r = mgr.PostForm(page+"/disable", nil)
+		wantStatus(t, r, http.StatusForbidden)
+		if got := user(t, db, boss.ID).Status; got != regulars.UserActive {
+			t.Errorf("the manager disabled a user with more rights (%s)", got)
+		}
+		wantStatus(t, bossSession.Get("/admin"), http.StatusOK)
+		// The page does not offer what the server refuses.
+		noText(t, mgr.Get(page), "Change password", "Disable user")
+
+		// The owner may.
+		owner := srv.SignedIn(t, w.Owner.Email)
+		wantRedirect(t, owner.PostForm(page+"/password", form("password", "a new boss passphrase", "confirm", "a new boss passphrase")), page)
+	})
+}
