@@ -126,6 +126,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
+	// Signing in again in this browser ends the session it had before.
+	if old := actorFrom(r.Context()); old != nil && old.SessionID != 0 {
+		if err := h.app.SignOut(r.Context(), old.SessionID); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
 	h.setSession(w, res.Secret)
 	next := safeNext(r.PostFormValue("next"), base(res.Actor))
 	if (res.Actor.Partner == nil) != strings.HasPrefix(next, "/tenant") && next != "/account" {
@@ -155,11 +162,13 @@ func (h *Handler) forgot(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"email": "Enter an email address like name@example.com."}}, "forgot", &Page{Title: "Forgot password"})
 		return
 	}
-	if err := h.app.ForgotPassword(r.Context(), email); err != nil {
-		h.fail(w, r, err, "", nil)
-		return
-	}
-	// The same answer whether or not the address has an account.
+	// The work (and the email) happens after the answer, so the answer and
+	// its timing are the same whether or not the address has an account.
+	go func(ctx context.Context) {
+		if err := h.app.ForgotPassword(ctx, email); err != nil {
+			h.log.Error("forgot password", "err", err)
+		}
+	}(context.WithoutCancel(r.Context()))
 	h.render(w, r, http.StatusOK, "forgot", &Page{Title: "Forgot password", Data: map[string]any{"Sent": true, "Email": email}})
 }
 

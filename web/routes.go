@@ -25,6 +25,8 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	}
 	routes := []httpx.Route{
 		r("GET", "/{$}", pub, "", none, h.home),
+		// Anything no other route matches: the styled "not found" page.
+		r("", "/", pub, "", none, h.unmatched),
 		r("GET", "/login", pub, "", none, h.loginForm),
 		r("POST", "/login", pub, "", none, h.login),
 		r("POST", "/logout", staff, "", none, h.logout),

@@ -215,3 +215,16 @@ func TestEveryRouteIsAuthorized(t *testing.T) {
 		}
 	})
 }
+
+func TestUnknownAddressesGetTheStyledNotFoundPage(t *testing.T) {
+	db := testenv.OpenSQLite(t)
+	testenv.NewWorld(t, db)
+	srv := testenv.NewServer(t, db)
+	r := srv.Client(t).Get("/no/such/page")
+	if r.StatusCode != http.StatusNotFound || !strings.Contains(r.Body, `id="error"`) {
+		t.Fatalf("got %d, want the styled 404 page:\n%s", r.StatusCode, r.Body)
+	}
+	if r := srv.Client(t).Get("/logout"); r.StatusCode != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Fatalf("GET on a form action: got %d Allow=%q, want 405 Allow=POST", r.StatusCode, r.Header.Get("Allow"))
+	}
+}

@@ -42,6 +42,7 @@ type Handler struct {
 	routes []httpx.Route
 	// pageMux holds the GET routes, to tell pages from form actions.
 	pageMux *http.ServeMux
+	mux     *http.ServeMux // the product's mux, for telling 404 from 405
 }
 
 // New parses every template and indexes the static files; a broken template
@@ -77,8 +78,13 @@ func (h *Handler) Routes() []httpx.Route { return h.routes }
 // Register adds every route to mux, each behind the authorization the table
 // gives it.
 func (h *Handler) Register(mux *http.ServeMux) {
+	h.mux = mux
 	for _, rt := range h.routes {
-		mux.Handle(rt.Method+" "+rt.Pattern, h.authorize(rt))
+		pattern := rt.Pattern
+		if rt.Method != "" {
+			pattern = rt.Method + " " + pattern
+		}
+		mux.Handle(pattern, h.authorize(rt))
 	}
 	mux.Handle("GET /static/", h.static)
 }
@@ -409,6 +415,28 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	fmt.Fprint(w, `<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again.</p>`)
+}
+
+// unmatched answers what no route matches: 405 with Allow when the path
+// exists for other methods, else the styled "not found" page.
+func (h *Handler) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := h.mux.Handler(probe); p != "" && p != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h.notFound(w, r)
 }
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
