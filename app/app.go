@@ -63,6 +63,9 @@ type App struct {
 	// (callers may change Password after New).
 	dummyOnce sync.Once
 	dummyHash string
+
+	usage       map[string]UsageCounter // package limits by key (limits.go)
+	featureLost []FeatureLostHook
 }
 
 // New returns an App with production defaults.
@@ -79,6 +82,8 @@ func New(db *store.DB, mailer Mailer, log *slog.Logger, baseURL string) *App {
 		kick:             make(chan struct{}, 1),
 	}
 	a.Bus = events.NewLocal()
+	a.usage = map[string]UsageCounter{}
+	a.registerCoreUsage()
 	return a
 }
 

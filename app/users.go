@@ -111,6 +111,9 @@ func (a *App) CreateUser(ctx context.Context, actor *Actor, in UserInput) (*regu
 	}
 	u := &regulars.User{TenantID: actor.User.TenantID, PartnerID: actor.PartnerID(), RoleID: role.ID, Name: in.Name, Email: in.Email, Phone: in.Phone, Status: regulars.UserInvited}
 	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+		if err := a.CheckLimit(ctx, actor, regulars.LimitUsers, 1); err != nil {
+			return err
+		}
 		if err := a.DB.CreateUser(ctx, u, false); err != nil {
 			return err
 		}
@@ -226,7 +229,16 @@ func (a *App) SetUserEnabled(ctx context.Context, actor *Actor, id int64, enable
 			status = regulars.UserInvited
 		}
 	}
-	if err := a.DB.SetUserStatus(ctx, u.ID, status); err != nil {
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		if u.Status == regulars.UserDisabled && enabled {
+			// A disabled user does not count against the package; enabling does.
+			if err := a.CheckLimit(ctx, actor, regulars.LimitUsers, 1); err != nil {
+				return err
+			}
+		}
+		return a.DB.SetUserStatus(ctx, u.ID, status)
+	})
+	if err != nil {
 		return err
 	}
 	if !enabled {

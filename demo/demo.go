@@ -59,11 +59,11 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 		all := regulars.AllPartnerFeatures()
 		starter := &regulars.Package{TenantID: t.ID, Name: "Starter", MonthlyPrice: 2900, YearlyPrice: 29000, Currency: "EUR",
 			Features: []regulars.Feature{regulars.FeatureDashboard, regulars.FeatureChat, regulars.FeatureCanned, regulars.FeatureChannels, regulars.FeatureMessages, regulars.FeatureCoupons, regulars.FeatureUsers, regulars.FeatureRoles, regulars.FeaturePartnership},
-			Limits:   map[string]int64{"channels": 1, "users": 3, "active_coupons": 3, "active_engagements": 10, "followers": 5000, "storage_gb": 1}}
+			Limits:   map[string]int64{"channels": 1, "users": 3, "active_coupons": 3, "active_messages": 5, "followers": 5000, "storage_gb": 1}}
 		business := &regulars.Package{TenantID: t.ID, Name: "Business", MonthlyPrice: 9900, YearlyPrice: 99000, Currency: "EUR", Features: all,
-			Limits: map[string]int64{"channels": 5, "users": 25, "active_coupons": 25, "active_engagements": 100, "followers": 100000, "storage_gb": 20}}
+			Limits: map[string]int64{"channels": 5, "users": 25, "active_coupons": 25, "active_messages": 50, "active_loyalty": 3, "followers": 100000, "storage_gb": 20}}
 		enterprise := &regulars.Package{TenantID: t.ID, Name: "Enterprise", MonthlyPrice: 49900, YearlyPrice: 499000, Currency: "EUR", Features: all,
-			Limits: map[string]int64{"channels": 50, "users": 500, "active_coupons": 500, "active_engagements": 2000, "followers": 5000000, "storage_gb": 500}}
+			Limits: map[string]int64{"channels": 50, "users": 500, "active_coupons": 500, "active_messages": 1000, "active_loyalty": 20, "followers": 5000000, "storage_gb": 500}}
 		for _, p := range []*regulars.Package{starter, business, enterprise} {
 			if err := db.CreatePackage(ctx, p); err != nil {
 				return err
@@ -143,7 +143,10 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 		if err := db.CreateUser(ctx, u2, true); err != nil {
 			return err
 		}
-		return db.CreateChannel(ctx, &regulars.Channel{TenantID: t.ID, PartnerID: p2.ID, Name: "Crumb Bakery", Status: regulars.ChannelActive, ChatEnabled: true})
+		if err := db.CreateChannel(ctx, &regulars.Channel{TenantID: t.ID, PartnerID: p2.ID, Name: "Crumb Bakery", Status: regulars.ChannelActive, ChatEnabled: true}); err != nil {
+			return err
+		}
+		return loadPartnership(ctx, db, t, op, p, p2, starter, business)
 	})
 	if err != nil {
 		return nil, err

@@ -59,8 +59,6 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	// Tenant console.
 	routes = append(routes,
 		r("GET", "/tenant", tenant, "", none, h.tenantHome),
-		r("GET", "/tenant/partners", tenant, regulars.FeatureTenantPartners, view, h.tenantPartners),
-		r("GET", "/tenant/partners/{id}", tenant, regulars.FeatureTenantPartners, view, h.tenantPartner),
 		r("GET", "/tenant/outbox", tenant, regulars.FeatureTenantOutbox, view, h.tenantOutbox),
 		r("GET", "/tenant/support", tenant, regulars.FeatureTenantSupport, view, h.tenantSupport),
 	)
@@ -69,6 +67,7 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	for _, s := range upcomingTenantSections {
 		routes = append(routes, r("GET", s.Path, tenant, s.Feature, view, h.section(s)))
 	}
+	routes = append(routes, h.partnershipRoutes()...)
 	return routes
 }
 
@@ -116,13 +115,9 @@ var upcomingSections = []section{
 	{"/admin/lists", "Custom end-user lists", "Upload lists of followers (CSV) and use them in segmentations.", "Rows identify followers by end-user ID, email or phone.", regulars.FeatureCustomLists},
 	{"/admin/locations", "Locations", "Your store locations and the locations you use for live proximity targeting.", "Leave the radius empty for a shop location shown on your channel page.", regulars.FeatureLocations},
 	{"/admin/canned", "Canned responses", "Prepared answers your agents insert into the chat with a click or a / shortcut.", "Group them in categories.", regulars.FeatureCanned},
-	{"/admin/partnership", "Partnership settings", "Your package, add-on wallet, purchases and requests to your platform operator.", "You will be emailed when a request is approved or rejected.", regulars.FeaturePartnership},
 }
 
-var upcomingTenantSections = []section{
-	{"/tenant/requests", "Requests", "Partner requests for add-ons and package changes wait here for approval.", "Rejections need a reason, which the partner receives by email.", regulars.FeatureTenantRequests},
-	{"/tenant/packages", "Packages and add-ons", "Packages with their features, limits and prices, and the add-on catalogue.", "", regulars.FeatureTenantPackages},
-}
+var upcomingTenantSections = []section{}
 
 func (h *Handler) section(s section) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -78,8 +78,32 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 	case strings.HasPrefix(p, "/admin/followers/{id}"):
 		fl := f.w.AddFollower(f.t, fmt.Sprintf("FX%06d", f.seq()), []*regulars.Channel{f.w.Channel})
 		id = strconv.FormatInt(fl.ID, 10)
+	case strings.HasPrefix(p, "/tenant/partners/{id}/"):
+		// Suspending partner A would lock its users out of the next routes.
+		np := &regulars.Partner{TenantID: f.w.Tenant.ID, BrandName: fmt.Sprintf("Fixture partner %d", f.seq()), PackageID: f.w.Package.ID}
+		if err := f.db.CreatePartner(ctx, np); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(np.ID, 10)
 	case strings.HasPrefix(p, "/tenant/partners/{id}"):
 		id = strconv.FormatInt(f.w.Partner.ID, 10)
+	case strings.HasPrefix(p, "/tenant/packages/{id}"):
+		pkg := &regulars.Package{TenantID: f.w.Tenant.ID, Name: fmt.Sprintf("Fixture package %d", f.seq()), Currency: "EUR", Features: []regulars.Feature{regulars.FeatureChat}}
+		if err := f.db.CreatePackage(ctx, pkg); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(pkg.ID, 10)
+	case strings.HasPrefix(p, "/tenant/addons/{kind}"):
+		id = regulars.AddonGigabytes
+	case strings.HasPrefix(p, "/tenant/requests/{id}"), strings.HasPrefix(p, "/admin/partnership/requests/{id}"):
+		req := &regulars.Request{TenantID: f.w.Tenant.ID, PartnerID: f.w.Partner.ID, Kind: regulars.RequestAddons,
+			Items: []regulars.RequestItem{{Kind: regulars.AddonGigabytes, Name: "Gigabytes", Quantity: 1, UnitSize: 1, UnitPrice: 100, Currency: "EUR"}}}
+		if err := f.db.CreateRequest(ctx, req); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(req.ID, 10)
+	case strings.HasPrefix(p, "/register/{tenant}"):
+		id = f.w.Tenant.Slug
 	case strings.HasPrefix(p, "/account/tokens/{id}"):
 		owner := actor
 		if owner == nil {

@@ -117,7 +117,7 @@ func (h *Handler) parseTemplates() error {
 }
 
 func (h *Handler) funcs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		"static":  func(name string) string { return h.static.URL(name) },
 		"product": func() string { return h.opts.ProductName },
 		"date": func(t time.Time) string {
@@ -132,10 +132,8 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return t.Format("2 Jan 2006 15:04 UTC")
 		},
-		"ago": ago,
-		"money": func(cents int64, currency string) string {
-			return fmt.Sprintf("%s %d.%02d", currency, cents/100, cents%100)
-		},
+		"ago":       ago,
+		"money":     regulars.FormatMoney,
 		"levelName": func(l regulars.Level) string { return l.String() },
 		"levelKey":  levelKey,
 		"levels":    func() []regulars.Level { return regulars.Levels },
@@ -214,6 +212,10 @@ func (h *Handler) funcs() template.FuncMap {
 			return m
 		},
 	}
+	for k, v := range partnershipFuncs() {
+		m[k] = v
+	}
+	return m
 }
 
 func levelKey(l regulars.Level) string {
