@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -61,12 +60,18 @@ func (a *App) CreateChannel(ctx context.Context, actor *Actor, in ChannelInput) 
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	if err := a.checkLimit(ctx, actor, "channels", func() (int64, error) { return a.DB.CountChannels(ctx, actor.PartnerID(), "") }); err != nil {
-		return nil, err
-	}
 	c := &regulars.Channel{TenantID: actor.User.TenantID, PartnerID: actor.PartnerID(), Name: in.Name, Description: in.Description, Welcome: in.Welcome,
 		ChatEnabled: in.ChatEnabled, Status: regulars.ChannelDraft}
-	return c, a.DB.CreateChannel(ctx, c)
+	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+		if err := a.CheckLimit(ctx, actor, regulars.LimitChannels, 1); err != nil {
+			return err
+		}
+		return a.DB.CreateChannel(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // UpdateChannel saves a channel's details and chat switch.
@@ -176,26 +181,4 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 	}
 	c.Logo = name
 	return c, nil
-}
-
-// checkLimit refuses an action that would take the partner past its
-// package's limit name (missing or 0 = unlimited); count returns the
-// current usage. The partnership feature owns package limits and may
-// replace this with its own, concurrency-safe check.
-func (a *App) checkLimit(ctx context.Context, actor *Actor, name string, count func() (int64, error)) error {
-	if actor.Package == nil {
-		return nil
-	}
-	limit := actor.Package.Limits[name]
-	if limit <= 0 {
-		return nil
-	}
-	n, err := count()
-	if err != nil {
-		return err
-	}
-	if n+1 > limit {
-		return &regulars.Error{Code: regulars.ELIMIT, Message: "Your package allows " + strconv.FormatInt(limit, 10) + " " + strings.ReplaceAll(name, "_", " ") + ". Archive one or change your package in Partnership settings."}
-	}
-	return nil
 }

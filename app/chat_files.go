@@ -80,37 +80,10 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 // storeAttachment counts a received file against the partner's storage
 // and records it, inside the transaction that sends its message.
 func (a *App) storeAttachment(ctx context.Context, att *regulars.ChatAttachment) error {
-	if err := a.reserveStorage(ctx, att.TenantID, att.PartnerID, att.Size); err != nil {
+	if err := a.ReserveStorage(ctx, att.TenantID, att.PartnerID, att.Size); err != nil {
 		return err
 	}
 	return a.DB.AddChatAttachment(ctx, att)
-}
-
-// reserveStorage refuses a file that does not fit in the partner's storage
-// allowance (the package's storage_gb limit; no limit, no refusal).
-func (a *App) reserveStorage(ctx context.Context, tenantID, partnerID, size int64) error {
-	p, err := a.DB.Partner(ctx, tenantID, partnerID)
-	if err != nil || p.PackageID == 0 {
-		return err
-	}
-	pkg, err := a.DB.Package(ctx, tenantID, p.PackageID)
-	if err != nil {
-		return err
-	}
-	gb, limited := pkg.Limits["storage_gb"]
-	if !limited {
-		return nil
-	}
-	used, err := a.DB.ChatAttachmentBytes(ctx, partnerID)
-	if err != nil {
-		return err
-	}
-	allowed := gb * 1_000_000_000
-	if used+size > allowed {
-		return &regulars.Error{Code: regulars.ELIMIT, Message: fmt.Sprintf("Not enough storage: this file needs %s and %s of your %s are free. Buy more Gigabytes in Partnership settings, or ask your platform operator.",
-			formatBytes(size), formatBytes(max(0, allowed-used)), formatBytes(allowed))}
-	}
-	return nil
 }
 
 func formatBytes(b int64) string {

@@ -416,25 +416,8 @@ func (a *App) PublishEngagement(ctx context.Context, actor *Actor, kind string, 
 			return nil, regulars.Errorf(regulars.ECONFLICT, "Publish the loyalty program %s first: this coupon belongs to it.", p.Name)
 		}
 	}
-	limit := "active_engagements"
-	if kind == regulars.KindCoupon {
-		limit = "active_coupons"
-	}
 	err = a.DB.InTx(ctx, func(ctx context.Context) error {
-		if err := a.checkLimit(ctx, actor, limit, func() (int64, error) {
-			if kind == regulars.KindCoupon {
-				return a.DB.CountActiveEngagements(ctx, actor.PartnerID(), kind)
-			}
-			var n int64
-			for _, k := range []string{regulars.KindMessage, regulars.KindCoupon, regulars.KindLoyalty} {
-				c, err := a.DB.CountActiveEngagements(ctx, actor.PartnerID(), k)
-				if err != nil {
-					return 0, err
-				}
-				n += c
-			}
-			return n, nil
-		}); err != nil {
+		if err := a.CheckLimit(ctx, actor, limitOfKind(kind), 1); err != nil {
 			return err
 		}
 		if e.StartsAt.IsZero() {

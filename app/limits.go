@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"regulars"
@@ -33,14 +34,42 @@ func (a *App) RegisterUsage(key string, count UsageCounter) {
 // OnFeatureLost adds a hook that archives what a lost feature leaves behind.
 func (a *App) OnFeatureLost(h FeatureLostHook) { a.featureLost = append(a.featureLost, h) }
 
-// registerCoreUsage registers the counters of the foundation's objects.
+// registerCoreUsage registers the counters of channels, staff users and
+// active engagements, and archives engagements whose feature is lost.
 func (a *App) registerCoreUsage() {
 	a.RegisterUsage(regulars.LimitChannels, func(ctx context.Context, _, partnerID int64) (int64, error) {
-		return a.DB.CountChannels(ctx, partnerID)
+		return a.DB.CountChannels(ctx, partnerID, "")
 	})
 	a.RegisterUsage(regulars.LimitUsers, func(ctx context.Context, tenantID, partnerID int64) (int64, error) {
 		return a.DB.CountActiveUsers(ctx, tenantID, partnerID)
 	})
+	for _, kind := range []string{regulars.KindCoupon, regulars.KindMessage, regulars.KindLoyalty} {
+		a.RegisterUsage(limitOfKind(kind), func(ctx context.Context, _, partnerID int64) (int64, error) {
+			return a.DB.CountActiveEngagements(ctx, partnerID, kind)
+		})
+	}
+	a.OnFeatureLost(func(ctx context.Context, _, partnerID int64, lost []regulars.Feature) (int64, error) {
+		var kinds []string
+		for _, kind := range []string{regulars.KindCoupon, regulars.KindMessage, regulars.KindLoyalty} {
+			if slices.Contains(lost, regulars.FeatureOfKind(kind)) {
+				kinds = append(kinds, kind)
+			}
+		}
+		return a.DB.ArchiveEngagements(ctx, partnerID, kinds, a.now())
+	})
+}
+
+// limitOfKind is the package limit on active engagements of a kind.
+func limitOfKind(kind string) string {
+	switch kind {
+	case regulars.KindCoupon:
+		return regulars.LimitActiveCoupons
+	case regulars.KindMessage:
+		return regulars.LimitActiveMessages
+	case regulars.KindLoyalty:
+		return regulars.LimitActiveLoyalty
+	}
+	return "" // CheckLimit refuses an unknown key with an internal error
 }
 
 // LimitUsage is a partner's use of one package limit.

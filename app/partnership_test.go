@@ -18,8 +18,8 @@ import (
 	"regulars/store"
 )
 
-// env is an App over a small world whose tenant offers every add-on.
-type env struct {
+// psEnv is an App over a small world whose tenant offers every add-on.
+type psEnv struct {
 	t   *testing.T
 	ctx context.Context
 	db  *store.DB
@@ -30,7 +30,7 @@ type env struct {
 	owner    *app.Actor // Account owner of partner A
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newPSEnv(t *testing.T, db *store.DB) *psEnv {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mailer, err := mail.New(db, "", "", log)
@@ -39,7 +39,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	a := app.New(db, mailer, log, "http://regulars.test")
 	a.Password = testenv.FastPasswords
-	e := &env{t: t, ctx: context.Background(), db: db, a: a, w: testenv.NewWorld(t, db)}
+	e := &psEnv{t: t, ctx: context.Background(), db: db, a: a, w: testenv.NewWorld(t, db)}
 	e.operator = e.actor(e.w.Operator.Email)
 	e.owner = e.actor(e.w.Owner.Email)
 	for _, ad := range []app.AddonInput{
@@ -57,7 +57,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 }
 
 // actor signs a user in and returns what the app sees.
-func (e *env) actor(email string) *app.Actor {
+func (e *psEnv) actor(email string) *app.Actor {
 	e.t.Helper()
 	res, err := e.a.SignIn(e.ctx, email, testenv.Password, fmt.Sprintf("10.0.%d.%d", rand.IntN(250), rand.IntN(250)), "test")
 	if err != nil {
@@ -66,7 +66,7 @@ func (e *env) actor(email string) *app.Actor {
 	return res.Actor
 }
 
-func (e *env) wallet(partnerID int64) map[string]int64 {
+func (e *psEnv) wallet(partnerID int64) map[string]int64 {
 	e.t.Helper()
 	w, err := e.db.Wallet(e.ctx, partnerID)
 	if err != nil {
@@ -75,7 +75,7 @@ func (e *env) wallet(partnerID int64) map[string]int64 {
 	return w
 }
 
-func (e *env) pkg(name string, features []regulars.Feature, limits map[string]int64) *regulars.Package {
+func (e *psEnv) pkg(name string, features []regulars.Feature, limits map[string]int64) *regulars.Package {
 	e.t.Helper()
 	p, err := e.a.CreatePackage(e.ctx, e.operator, app.PackageInput{Name: name, MonthlyPrice: 1000, YearlyPrice: 10000, Currency: "EUR", Features: features, Limits: limits})
 	if err != nil {
@@ -84,16 +84,9 @@ func (e *env) pkg(name string, features []regulars.Feature, limits map[string]in
 	return p
 }
 
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if regulars.ErrorCode(err) != code {
-		t.Fatalf("got error %v (%s), want %s", err, regulars.ErrorCode(err), code)
-	}
-}
-
 func TestAddonRequestIsAppliedExactlyOnce(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		r, err := e.a.RequestAddons(e.ctx, e.owner, []app.AddonLine{{regulars.AddonGigabytes, 3}, {regulars.AddonTenantPoints, 2}})
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +127,7 @@ func TestAddonRequestIsAppliedExactlyOnce(t *testing.T) {
 
 func TestAddonRequestsAreValidated(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		for name, c := range map[string]struct {
 			lines []app.AddonLine
 			field string
@@ -165,7 +158,7 @@ func TestAddonRequestsAreValidated(t *testing.T) {
 
 func TestRequestsBelongToTheirPartnerAndTenant(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		r, err := e.a.RequestAddons(e.ctx, e.owner, []app.AddonLine{{regulars.AddonGigabytes, 1}})
 		if err != nil {
 			t.Fatal(err)
@@ -185,7 +178,7 @@ func TestRequestsBelongToTheirPartnerAndTenant(t *testing.T) {
 
 func TestRejectionNeedsAReasonAndEmailsIt(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		r, err := e.a.RequestAddons(e.ctx, e.owner, []app.AddonLine{{regulars.AddonTerabytes, 2}})
 		if err != nil {
 			t.Fatal(err)
@@ -213,7 +206,7 @@ func TestRejectionNeedsAReasonAndEmailsIt(t *testing.T) {
 
 func TestPackageChangeIsRefusedUpFrontWhenUsageDoesNotFit(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		// Partner A has 1 channel and 1 user; give it a second channel.
 		if err := db.CreateChannel(e.ctx, &regulars.Channel{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, Name: "Second"}); err != nil {
 			t.Fatal(err)
@@ -244,7 +237,7 @@ func TestPackageChangeIsRefusedUpFrontWhenUsageDoesNotFit(t *testing.T) {
 
 func TestOnePendingPackageChangeAndTheCurrentPackageStays(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		big := e.pkg("Big", regulars.AllPartnerFeatures(), map[string]int64{"channels": 100})
 		r, err := e.a.RequestPackageChange(e.ctx, e.owner, big.ID, regulars.BillingYearly)
 		if err != nil {
@@ -282,7 +275,7 @@ func TestOnePendingPackageChangeAndTheCurrentPackageStays(t *testing.T) {
 
 func TestDowngradeTakesLostFeaturesOutOfRoles(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		var archived atomic.Int64
 		e.a.OnFeatureLost(func(ctx context.Context, tenantID, partnerID int64, lost []regulars.Feature) (int64, error) {
 			if partnerID == e.w.Partner.ID && len(lost) > 0 {
@@ -327,7 +320,7 @@ func TestDowngradeTakesLostFeaturesOutOfRoles(t *testing.T) {
 // approved quantities.
 func TestConcurrentDecisionsDecideEachRequestOnce(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		operators := []*app.Actor{e.operator, e.actor(e.w.AddUser(t, 0, "second@tenant.example", regulars.Permissions{regulars.FeatureTenantRequests: regulars.LevelUpdate}).Email)}
 		const n = 12
 		var ids []int64
@@ -415,7 +408,7 @@ func TestConcurrentDecisionsDecideEachRequestOnce(t *testing.T) {
 // slot left per round: the package limit is never passed.
 func TestLimitHoldsUnderConcurrentActions(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		tight := e.pkg("Tight", regulars.AllPartnerFeatures(), map[string]int64{"users": 4})
 		if err := db.SetPartnerPackage(e.ctx, e.w.Tenant.ID, e.w.Partner.ID, tight.ID, regulars.BillingMonthly); err != nil {
 			t.Fatal(err)
@@ -456,7 +449,7 @@ func TestLimitHoldsUnderConcurrentActions(t *testing.T) {
 
 func TestStorageAllowanceCountsPackageAndAddons(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		pkg := e.pkg("Storage", regulars.AllPartnerFeatures(), map[string]int64{"storage_gb": 1})
 		if err := db.SetPartnerPackage(e.ctx, e.w.Tenant.ID, e.w.Partner.ID, pkg.ID, regulars.BillingMonthly); err != nil {
 			t.Fatal(err)
@@ -508,7 +501,7 @@ func TestStorageAllowanceCountsPackageAndAddons(t *testing.T) {
 
 func TestRegistrationApprovalCreatesThePartnerAndInvitesItsOwner(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		in := app.RegistrationInput{Registration: regulars.Registration{BrandName: "Gamma Grill", Country: "ie", Website: "gammagrill.example",
 			ContactName: "Gina Gamma", ContactEmail: "Gina@GammaGrill.example"}, PackageID: e.w.Package.ID, BillingPeriod: regulars.BillingYearly}
 		bad := in
@@ -558,7 +551,7 @@ func TestRegistrationApprovalCreatesThePartnerAndInvitesItsOwner(t *testing.T) {
 
 func TestRegistrationsAreThrottledPerAddress(t *testing.T) {
 	db := testenv.OpenSQLite(t)
-	e := newEnv(t, db)
+	e := newPSEnv(t, db)
 	var last error
 	for i := range 12 {
 		last = e.a.Register(e.ctx, "test", app.RegistrationInput{Registration: regulars.Registration{BrandName: "Spam", Country: "GB",
@@ -569,7 +562,7 @@ func TestRegistrationsAreThrottledPerAddress(t *testing.T) {
 
 func TestSuspendedPartnerCannotSignIn(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		res, err := e.a.SignIn(e.ctx, e.w.Owner.Email, testenv.Password, "192.0.2.3", "test")
 		if err != nil {
 			t.Fatal(err)
@@ -597,7 +590,7 @@ func TestSuspendedPartnerCannotSignIn(t *testing.T) {
 
 func TestPackagesAreValidatedAndEditsApplyToPartners(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newPSEnv(t, db)
 		_, err := e.a.CreatePackage(e.ctx, e.operator, app.PackageInput{Name: "", MonthlyPrice: -1, Currency: "euro", Features: []regulars.Feature{"teleport"},
 			Limits: map[string]int64{"channels": -2, "users": 0, "moons": 1}})
 		f := regulars.FieldErrors(err)

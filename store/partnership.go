@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"regulars"
 )
@@ -322,8 +323,7 @@ var (
 	qPartnerStorage      = query("partner_storage", `SELECT storage_bytes FROM partners WHERE id = ?`)
 	qPartnerStorageAdd   = query("partner_storage_add", `UPDATE partners SET storage_bytes = CASE WHEN storage_bytes + ? < 0 THEN 0 ELSE storage_bytes + ? END
 		WHERE id = ? AND (CAST(? AS BIGINT) = 0 OR storage_bytes + ? <= ?)`)
-	qChannelCount = query("channel_count_partner", `SELECT COUNT(*) FROM channels WHERE partner_id = ?`)
-	qTenantSlugs  = query("tenant_slugs", `SELECT slug FROM tenants ORDER BY id LIMIT ?`)
+	qTenantSlugs = query("tenant_slugs", `SELECT slug FROM tenants ORDER BY id LIMIT ?`)
 )
 
 // LockPartner reads a partner and, on PostgreSQL, locks its row until the
@@ -413,13 +413,6 @@ func (db *DB) PackagePartnerCounts(ctx context.Context, tenantID int64) (map[int
 		out[id] = n
 	}
 	return out, rows.Err()
-}
-
-// CountChannels counts a partner's channels.
-func (db *DB) CountChannels(ctx context.Context, partnerID int64) (int64, error) {
-	var n int64
-	err := db.queryRow(ctx, qChannelCount, partnerID).Scan(&n)
-	return n, err
 }
 
 // StorageBytes returns the bytes a partner stores.
@@ -517,6 +510,27 @@ func (db *DB) StripRoleFeatures(ctx context.Context, tenantID, partnerID int64, 
 		changed++
 	}
 	return changed, nil
+}
+
+// ---------------------------------------------------------------- engagements
+
+var qEngagementsArchive = query("engagements_archive_kind", `UPDATE engagements SET status = 'finished', finished_at = ?, updated_at = ?
+	WHERE partner_id = ? AND kind = ? AND status = 'active'`)
+
+// ArchiveEngagements finishes the partner's active engagements of the
+// kinds: followers no longer see them. Drafts stay drafts, out of sight
+// with their feature until a package brings it back.
+func (db *DB) ArchiveEngagements(ctx context.Context, partnerID int64, kinds []string, at time.Time) (int64, error) {
+	var total int64
+	for _, k := range kinds {
+		res, err := db.exec(ctx, qEngagementsArchive, ms(at), ms(db.now()), partnerID, k)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
 }
 
 func encodeJSON(v any) string {
