@@ -13,18 +13,6 @@ import (
 	"regulars/store"
 )
 
-// signIn signs a browser in and waits for the first page.
-func signIn(t *testing.T, ctx context.Context, base, email, password string) {
-	t.Helper()
-	testenv.Do(t, ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.SendKeys(`input[name=email]`, email),
-		chromedp.SendKeys(`input[name=password]`, password),
-		chromedp.Click(`form[action="/login"] button[type=submit]`),
-		chromedp.WaitVisible(`#main`),
-	)
-}
-
 // confirm clicks the button of the confirmation dialog that app.js opens.
 func confirm(t *testing.T, ctx context.Context) {
 	t.Helper()
@@ -60,7 +48,7 @@ func TestPartnershipRequestsInTheBrowser(t *testing.T) {
 	srv := testenv.NewServer(t, db, testenv.WithSMTP(mail))
 
 	partner := testenv.Browser(t, testenv.BrowserName("partner"))
-	signIn(t, partner, srv.URL, w.Owner.Email, testenv.Password)
+	browserSignIn(t, partner, srv, w.Owner.Email, testenv.Password)
 
 	// Two add-on requests; the total shows before sending.
 	for _, c := range []struct{ field, qty, total string }{{"qty.gigabytes", "2", "EUR 10.00"}, {"qty.tenant_points", "3", "EUR 30.00"}} {
@@ -104,7 +92,7 @@ func TestPartnershipRequestsInTheBrowser(t *testing.T) {
 
 	// The tenant approves the points and rejects the package change.
 	op := testenv.Browser(t, testenv.BrowserName("operator"))
-	signIn(t, op, srv.URL, w.Operator.Email, testenv.Password)
+	browserSignIn(t, op, srv, w.Operator.Email, testenv.Password)
 	testenv.Do(t, op, chromedp.Navigate(srv.URL+"/tenant/requests"), chromedp.WaitVisible(`#requests`))
 	queue := testenv.Text(t, op, `#requests tbody`)
 	if strings.Contains(queue, "Gigabytes") || !strings.Contains(queue, "Tenant points") || !strings.Contains(queue, "Big") {
@@ -173,7 +161,7 @@ func TestRegistrationInTheBrowser(t *testing.T) {
 	}
 
 	op := testenv.Browser(t, testenv.BrowserName("operator"))
-	signIn(t, op, srv.URL, w.Operator.Email, testenv.Password)
+	browserSignIn(t, op, srv, w.Operator.Email, testenv.Password)
 	testenv.Do(t, op, chromedp.Navigate(srv.URL+"/tenant/requests?kind=registration"))
 	testenv.WaitText(t, op, `#requests`, "Delta Donuts")
 	testenv.Do(t, op, chromedp.Click(`#requests a[href^="/tenant/requests/"]`), chromedp.WaitVisible(`#request-detail`))
@@ -191,7 +179,7 @@ func TestRegistrationInTheBrowser(t *testing.T) {
 		chromedp.Submit(`input[name=confirm]`),
 		chromedp.WaitVisible(`form[action="/login"]`),
 	)
-	signIn(t, owner, srv.URL, "dana@deltadonuts.example", "donuts every morning")
+	browserSignIn(t, owner, srv, "dana@deltadonuts.example", "donuts every morning")
 	testenv.WaitText(t, owner, `.brand`, "Delta Donuts")
 	testenv.Do(t, owner, chromedp.Navigate(srv.URL+"/admin/roles"))
 	testenv.WaitText(t, owner, `#roles`, "Account owner")
