@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"regulars"
 )
 
 func (h *Handler) supportForm(w http.ResponseWriter, r *http.Request) {
