@@ -328,7 +328,8 @@ func (a *App) TenantRequest(ctx context.Context, actor *Actor, id int64) (*regul
 // (a downgrade archives what the lost features leave behind), a registration
 // becomes a partner whose Account owner is invited. When another operator
 // decided first or the partner cancelled, nothing changes and the answer
-// says so. The partner is emailed after the decision is committed.
+// says so. The partner's emails are kept with the decision and delivered
+// once it is committed.
 func (a *App) ApproveRequest(ctx context.Context, actor *Actor, id int64) (*regulars.Request, error) {
 	return a.decide(ctx, actor, id, regulars.RequestApproved, "")
 }
@@ -354,9 +355,7 @@ func (a *App) decide(ctx context.Context, actor *Actor, id int64, status, reason
 	}
 	tenantID := actor.User.TenantID
 	var r *regulars.Request
-	var mails []*regulars.Mail
 	err := a.DB.InTx(ctx, func(ctx context.Context) error {
-		mails = nil
 		var err error
 		if r, err = a.DB.Request(ctx, tenantID, id); err != nil {
 			return err
@@ -373,6 +372,7 @@ func (a *App) decide(ctx context.Context, actor *Actor, id int64, status, reason
 			return alreadyDecided(r)
 		}
 		r.Status, r.DecidedAt, r.DecidedBy, r.DecidedByName, r.Reason = status, a.now(), actor.User.ID, actor.User.Name, reason
+		var mails []*regulars.Mail
 		if status == regulars.RequestApproved {
 			invite, err := a.apply(ctx, actor, r)
 			if err != nil {
@@ -383,19 +383,22 @@ func (a *App) decide(ctx context.Context, actor *Actor, id int64, status, reason
 			}
 		}
 		more, err := a.decisionMails(ctx, actor, r)
-		mails = append(mails, more...)
-		return err
+		if err != nil {
+			return err
+		}
+		// Kept in the outbox with the decision; delivered after the commit.
+		for _, m := range append(mails, more...) {
+			if err := a.Mail.Send(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		if regulars.ErrorCode(err) == regulars.ECONFLICT && r != nil && r.Status != regulars.RequestPending {
 			return r, err
 		}
 		return nil, err
-	}
-	for _, m := range mails {
-		if err := a.Mail.Send(ctx, m); err != nil {
-			a.Log.Error("emailing a request decision", "request", r.ID, "to", m.To, "err", err)
-		}
 	}
 	return r, nil
 }
@@ -465,7 +468,7 @@ func (a *App) partnerRecipients(ctx context.Context, r *regulars.Request) ([]*re
 	return out, nil
 }
 
-// decisionMails writes the emails of a decision (sent after the commit).
+// decisionMails writes the emails of a decision.
 func (a *App) decisionMails(ctx context.Context, actor *Actor, r *regulars.Request) ([]*regulars.Mail, error) {
 	tenant := actor.Tenant.Name
 	if r.Kind == regulars.RequestRegistration {

@@ -130,8 +130,7 @@ func (a *App) Register(ctx context.Context, slug string, in RegistrationInput, i
 
 // createRegisteredPartner turns an approved registration into a partner
 // with its Account owner role and invites the requester as the owner. It
-// runs inside the deciding transaction and returns the invitation, sent
-// after the commit.
+// runs inside the deciding transaction and returns the invitation.
 func (a *App) createRegisteredPartner(ctx context.Context, actor *Actor, r *regulars.Request) (*regulars.Mail, error) {
 	reg := r.Registration
 	if _, err := a.DB.UserByEmail(ctx, reg.ContactEmail); err == nil {
