@@ -38,10 +38,16 @@ func browserDrawer(t *testing.T, ctx context.Context) []string {
 // swaps; it fails the test after a few seconds.
 func waitTrue(t *testing.T, ctx context.Context, js, what string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !testenv.Run(t, ctx, chromedp.Evaluate[bool](js)) {
+	// Generous: a loaded CI machine is slow, and a page in the middle of
+	// loading cannot evaluate anything (those errors are retried).
+	deadline := time.Now().Add(testenv.WaitTimeout)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("browser: %s did not happen", what)
+			t.Fatalf("browser: %s did not happen (last error: %v)", what, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -227,7 +233,7 @@ func TestBrowserEndedSessionLeadsToTheSignInPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Do(t, ctx, chromedp.Click(chromedp.CSS(`#drawer a[href="/admin/users"]`)))
-	waitTrue(t, ctx, `document.body.classList.contains("auth") && !!document.querySelector("#f-password")`, "the sign-in page loading")
+	waitTrue(t, ctx, `!!document.body && document.body.classList.contains("auth") && !!document.querySelector("#f-password")`, "the sign-in page loading")
 	if loc := testenv.Run(t, ctx, chromedp.Location()); loc != srv.URL+"/login?next=%2Fadmin%2Fusers" {
 		t.Errorf("the browser is at %s", loc)
 	}

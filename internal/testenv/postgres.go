@@ -46,6 +46,13 @@ var sweepOnce sync.Once
 // binaries at once: each call gets its own database.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	return postgresURL(t, nil)
+}
+
+// postgresURL is PostgresURL with an optional template: a function that
+// returns the name of a database to copy (made once by the caller).
+func postgresURL(t testing.TB, template func(ctx context.Context, base string, conn *pgx.Conn) (string, error)) string {
+	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
 		missing(t, "PostgreSQL", "PostgreSQL tests need "+PostgresEnv+
@@ -67,7 +74,13 @@ func PostgresURL(t testing.TB) string {
 
 	sweepOnce.Do(func() { sweepStale(ctx, conn) })
 
-	if err := createDatabase(ctx, conn, name); err != nil {
+	from := ""
+	if template != nil {
+		if from, err = template(ctx, base, conn); err != nil {
+			t.Fatalf("testenv: preparing the template database: %v", err)
+		}
+	}
+	if err := createDatabase(ctx, conn, name, from); err != nil {
 		t.Fatalf("testenv: creating the test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -81,8 +94,11 @@ func PostgresURL(t testing.TB) string {
 // createDatabase creates the database name. It tries again for a while when
 // the template database is busy, because CREATE DATABASE fails when another
 // session uses the template.
-func createDatabase(ctx context.Context, conn *pgx.Conn, name string) error {
+func createDatabase(ctx context.Context, conn *pgx.Conn, name, template string) error {
 	sql := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		sql += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
 	for delay := 50 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		_, err := conn.Exec(ctx, sql)
 		var pgErr *pgconn.PgError

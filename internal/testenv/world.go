@@ -2,8 +2,14 @@ package testenv
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"path/filepath"
+	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"regulars"
 	"regulars/app"
@@ -17,10 +23,72 @@ func OpenSQLite(t testing.TB) *store.DB {
 }
 
 // OpenPostgres returns a fresh, migrated PostgreSQL database (see
-// PostgresURL for when it skips or fails).
+// PostgresURL for when it skips or fails). It is a copy of a template
+// database migrated once for the current set of migrations, which is much
+// faster than migrating every test's database.
 func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
-	return openMigrated(t, PostgresURL(t))
+	return openMigrated(t, postgresURL(t, migratedTemplate))
+}
+
+var (
+	templateMu   sync.Mutex
+	templateName string
+)
+
+// migratedTemplate returns the name of a database holding exactly the
+// current migrations, creating it once; the name carries a hash of the
+// migrations, so a changed migration set gets a template of its own, and
+// test binaries running at once agree through an advisory lock.
+func migratedTemplate(ctx context.Context, base string, conn *pgx.Conn) (string, error) {
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	if templateName != "" {
+		return templateName, nil
+	}
+	list, err := store.Migrations("postgres")
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range list {
+		io.WriteString(h, m.Name+"\x00"+m.SQL+"\x00")
+	}
+	name := "regulars_tpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(727275)"); err != nil {
+		return "", err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(727275)")
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil {
+		return "", err
+	}
+	if n == 0 {
+		building := name + "_building"
+		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{building}.Sanitize()+" WITH (FORCE)")
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{building}.Sanitize()); err != nil {
+			return "", err
+		}
+		url, err := withDatabase(base, building)
+		if err != nil {
+			return "", err
+		}
+		db, err := store.Open(ctx, url)
+		if err != nil {
+			return "", err
+		}
+		_, err = db.Migrate(ctx)
+		db.Close()
+		if err != nil {
+			return "", err
+		}
+		// Renamed only when complete: a killed build never leaves a half template.
+		if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{building}.Sanitize()+" RENAME TO "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return "", err
+		}
+	}
+	templateName = name
+	return name, nil
 }
 
 func openMigrated(t testing.TB, url string) *store.DB {
