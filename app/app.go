@@ -52,11 +52,15 @@ type App struct {
 	Files files.Store
 	// ChatMaxAttachment is the largest chat attachment in bytes (0: the default).
 	ChatMaxAttachment int64
+	// Geocoder searches addresses for the locations form; nil = no search.
+	Geocoder Geocoder
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	InviteTTL       time.Duration
 	ResetTTL        time.Duration
+
+	fences geofences // proximity targeting, per tenant (geofence.go)
 
 	// dummyHash is verified for unknown emails so both answers take as long.
 	// It is made on first use, with the Password parameters in force then

@@ -24,7 +24,21 @@ type Config struct {
 	StaticDir   string // development: serve static files from this folder
 	LogFormat   string // text or json
 	LogLevel    string
+	// Maps of the locations pages. The geocoder is called by the server;
+	// tiles are loaded by browsers, so their URL must be https:// (the
+	// Content-Security-Policy allows https images) or a same-origin path.
+	GeocoderURL     string // Nominatim-compatible search endpoint; empty = no address search
+	TileURL         string // Leaflet tile URL template with {z}, {x}, {y} (and optional {s})
+	TileAttribution string // HTML credit shown on the maps
 }
+
+// Map defaults: OpenStreetMap's tiles and Nominatim. Heavy use of either
+// needs your own servers or a provider (see their usage policies).
+const (
+	DefaultGeocoderURL     = "https://nominatim.openstreetmap.org/search"
+	DefaultTileURL         = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+	DefaultTileAttribution = `&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors`
+)
 
 // Flags registers the flags on fs with defaults taken from the environment.
 func (c *Config) Flags(fs *flag.FlagSet) {
@@ -38,6 +52,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StaticDir, "dev-static", env("REGULARS_DEV_STATIC", ""), "development: serve static files from this folder (REGULARS_DEV_STATIC)")
 	fs.StringVar(&c.LogFormat, "log-format", env("REGULARS_LOG_FORMAT", "text"), "log format: text or json (REGULARS_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("REGULARS_LOG_LEVEL", "info"), "log level: debug, info, warn, error (REGULARS_LOG_LEVEL)")
+	fs.StringVar(&c.GeocoderURL, "geocoder-url", env("REGULARS_GEOCODER_URL", DefaultGeocoderURL), "Nominatim-compatible address search endpoint; empty turns search off (REGULARS_GEOCODER_URL)")
+	fs.StringVar(&c.TileURL, "tile-url", env("REGULARS_TILE_URL", DefaultTileURL), "map tile URL template, https:// or a same-origin /path (REGULARS_TILE_URL)")
+	fs.StringVar(&c.TileAttribution, "tile-attribution", env("REGULARS_TILE_ATTRIBUTION", DefaultTileAttribution), "HTML credit of the map tiles (REGULARS_TILE_ATTRIBUTION)")
 }
 
 // Finish fills derived defaults and validates.
@@ -56,6 +73,18 @@ func (c *Config) Finish() error {
 		c.BaseURL = "http://" + net.JoinHostPort(host, port)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.TileURL == "" {
+		c.TileURL = DefaultTileURL
+	}
+	if !strings.HasPrefix(c.TileURL, "https://") && !strings.HasPrefix(c.TileURL, "/") {
+		return fmt.Errorf("config: the tile URL must start with https:// or / (browsers load tiles and the Content-Security-Policy allows only those), got %q", c.TileURL)
+	}
+	if !strings.Contains(c.TileURL, "{z}") || !strings.Contains(c.TileURL, "{x}") || !strings.Contains(c.TileURL, "{y}") {
+		return fmt.Errorf("config: the tile URL needs {z}, {x} and {y}, got %q", c.TileURL)
+	}
+	if c.GeocoderURL != "" && !strings.HasPrefix(c.GeocoderURL, "https://") && !strings.HasPrefix(c.GeocoderURL, "http://") {
+		return fmt.Errorf("config: the geocoder URL must start with https:// or http://, got %q", c.GeocoderURL)
+	}
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		return fmt.Errorf("config: base URL must start with http:// or https://, got %q", c.BaseURL)
 	}

@@ -130,6 +130,9 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 				return err
 			}
 		}
+		if err := loadLocations(ctx, db, p); err != nil {
+			return err
+		}
 		// A second partner, so isolation is visible in the demo.
 		p2 := &regulars.Partner{TenantID: t.ID, BrandName: "Crumb Bakery", Country: "IE", Website: "https://crumb.example", PackageID: starter.ID, Status: regulars.PartnerActive}
 		if err := db.CreatePartner(ctx, p2); err != nil {

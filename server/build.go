@@ -10,6 +10,7 @@ import (
 	"regulars/api"
 	"regulars/app"
 	"regulars/config"
+	"regulars/geo"
 	"regulars/httpx"
 	"regulars/mail"
 	"regulars/store"
@@ -61,10 +62,14 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 	}
 	a := app.New(db, mailer, log, cfg.BaseURL)
 	a.MediaDir = filepath.Join(cfg.DataDir, "media")
+	if cfg.GeocoderURL != "" {
+		a.Geocoder = geo.NewNominatim(cfg.GeocoderURL, "Regulars (+"+cfg.BaseURL+")")
+	}
 	for _, o := range opts {
 		o(a)
 	}
-	w, err := web.New(a, log, web.Options{TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure(), StaticDir: cfg.StaticDir})
+	w, err := web.New(a, log, web.Options{TrustProxy: cfg.TrustProxy, SecureCookies: cfg.Secure(), StaticDir: cfg.StaticDir,
+		TileURL: cfg.TileURL, TileAttribution: cfg.TileAttribution})
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

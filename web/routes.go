@@ -52,6 +52,7 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	routes = append(routes, h.loyaltyRoutes()...)
 	routes = append(routes, h.userRoutes("/admin", partner, regulars.FeatureUsers)...)
 	routes = append(routes, h.roleRoutes("/admin", partner, regulars.FeatureRoles)...)
+	routes = append(routes, h.locationRoutes()...)
 	for _, s := range upcomingSections {
 		routes = append(routes, r("GET", s.Path, partner, s.Feature, view, h.section(s)))
 	}
@@ -113,7 +114,6 @@ var upcomingSections = []section{
 	{"/admin/chat", "Chat", "Live conversations with your followers will appear here: unanswered first, then yours and all active ones.", "Make sure chat is enabled on your channels.", regulars.FeatureChat},
 	{"/admin/segmentations", "Segmentations", "Target specific groups of followers by age, gender, language, points, levels and lists.", "You can use more than one segmentation for one engagement.", regulars.FeatureSegmentations},
 	{"/admin/lists", "Custom end-user lists", "Upload lists of followers (CSV) and use them in segmentations.", "Rows identify followers by end-user ID, email or phone.", regulars.FeatureCustomLists},
-	{"/admin/locations", "Locations", "Your store locations and the locations you use for live proximity targeting.", "Leave the radius empty for a shop location shown on your channel page.", regulars.FeatureLocations},
 	{"/admin/canned", "Canned responses", "Prepared answers your agents insert into the chat with a click or a / shortcut.", "Group them in categories.", regulars.FeatureCanned},
 }
 

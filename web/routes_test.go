@@ -85,6 +85,12 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 			f.t.Fatal(err)
 		}
 		id = strconv.FormatInt(np.ID, 10)
+	case strings.HasPrefix(p, "/admin/locations/{id}"):
+		l := &regulars.Location{TenantID: f.w.Tenant.ID, PartnerID: f.w.Partner.ID, Name: fmt.Sprintf("Fixture %d", f.seq()), Lat: 51.5, Lng: -0.12, Radius: 200}
+		if err := f.db.CreateLocation(ctx, l); err != nil {
+			f.t.Fatal(err)
+		}
+		id = strconv.FormatInt(l.ID, 10)
 	case strings.HasPrefix(p, "/tenant/partners/{id}"):
 		id = strconv.FormatInt(f.w.Partner.ID, 10)
 	case strings.HasPrefix(p, "/tenant/packages/{id}"):

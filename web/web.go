@@ -18,6 +18,7 @@ import (
 
 	"regulars"
 	"regulars/app"
+	"regulars/config"
 	"regulars/httpx"
 )
 
@@ -30,6 +31,8 @@ type Options struct {
 	SecureCookies bool   // set when served over HTTPS
 	StaticDir     string // development: read static files from disk
 	ProductName   string // white-label name shown in the UI
+	// Map tiles of the locations pages (see config.Config).
+	TileURL, TileAttribution string
 }
 
 // Handler serves the HTML surface.
@@ -50,6 +53,9 @@ type Handler struct {
 func New(a *app.App, log *slog.Logger, opts Options) (*Handler, error) {
 	if opts.ProductName == "" {
 		opts.ProductName = "Regulars"
+	}
+	if opts.TileURL == "" {
+		opts.TileURL, opts.TileAttribution = config.DefaultTileURL, config.DefaultTileAttribution
 	}
 	st, err := NewStatic(opts.StaticDir)
 	if err != nil {
@@ -134,6 +140,7 @@ func (h *Handler) funcs() template.FuncMap {
 		},
 		"ago":       ago,
 		"money":     regulars.FormatMoney,
+		"radius":    regulars.FormatRadius,
 		"levelName": func(l regulars.Level) string { return l.String() },
 		"levelKey":  levelKey,
 		"levels":    func() []regulars.Level { return regulars.Levels },

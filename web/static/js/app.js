@@ -11,6 +11,9 @@
 // - .flash messages get a close button; data-autodismiss="6" hides one
 //   after that many seconds.
 // - details.user-menu closes on outside click and Escape.
+// - An element with data-module="<URL of an ES module>" is handed to the
+//   module's init(element) once, on page load and after htmx swaps (boosted
+//   pages do not re-run module scripts, so pages load theirs this way).
 
 const doc = document;
 const body = doc.body;
@@ -215,7 +218,25 @@ doc.addEventListener("click", (e) => {
   if (btn) dismiss(btn.closest(".flash"));
 });
 
-doc.addEventListener("htmx:load", (e) => enhance(e.target));
+/* ----------------------------------------------------------- page modules */
+
+function loadModules(root) {
+  const els = [...(root.querySelectorAll?.("[data-module]") ?? [])];
+  if (root.matches?.("[data-module]")) els.push(root);
+  for (const el of els) {
+    if (el.dataset.moduleStarted) continue;
+    el.dataset.moduleStarted = "1";
+    import(el.dataset.module)
+      .then((m) => m.init?.(el))
+      .catch((err) => console.error("module", el.dataset.module, err));
+  }
+}
+
+doc.addEventListener("htmx:load", (e) => {
+  enhance(e.target);
+  loadModules(e.target);
+});
 enhance(doc);
+loadModules(doc);
 
 export { confirmDialog, setDrawer };

@@ -1,0 +1,320 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"regulars"
+)
+
+// LocationSummary is a location with how many engagements target it, by
+// engagement status, for lists.
+type LocationSummary struct {
+	*regulars.Location
+	Active, Draft, Finished int
+}
+
+// Locations lists the partner's locations with their engagement counts.
+func (a *App) Locations(ctx context.Context, actor *Actor) ([]*LocationSummary, error) {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelView); err != nil {
+		return nil, err
+	}
+	list, err := a.DB.Locations(ctx, actor.PartnerID())
+	if err != nil {
+		return nil, err
+	}
+	counts, err := a.DB.TargetCounts(ctx, actor.PartnerID())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*LocationSummary, len(list))
+	for i, l := range list {
+		c := counts[l.ID]
+		out[i] = &LocationSummary{Location: l, Active: c[regulars.EngagementActive], Draft: c[regulars.EngagementDraft], Finished: c[regulars.EngagementFinished]}
+	}
+	return out, nil
+}
+
+// Location returns one of the partner's locations; another partner's is
+// not found.
+func (a *App) Location(ctx context.Context, actor *Actor, id int64) (*regulars.Location, error) {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelView); err != nil {
+		return nil, err
+	}
+	return a.DB.Location(ctx, actor.PartnerID(), id)
+}
+
+// CreateLocation adds a location. A targeting radius under the recommended
+// minimum is saved; the location's Warning says so.
+func (a *App) CreateLocation(ctx context.Context, actor *Actor, in regulars.LocationInput) (*regulars.Location, error) {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelManage); err != nil {
+		return nil, err
+	}
+	name, address, lat, lng, radius, err := in.Parse()
+	if err != nil {
+		return nil, err
+	}
+	l := &regulars.Location{TenantID: actor.User.TenantID, PartnerID: actor.PartnerID(), Name: name, Address: address, Lat: lat, Lng: lng, Radius: radius}
+	if err := a.DB.CreateLocation(ctx, l); err != nil {
+		return nil, err
+	}
+	// Not attached to anything yet: no geofence change.
+	return l, nil
+}
+
+// UpdateLocation changes a location. A location that engagements target
+// cannot become a store location (radius 0): it must be taken out of them
+// first.
+func (a *App) UpdateLocation(ctx context.Context, actor *Actor, id int64, in regulars.LocationInput) (*regulars.Location, error) {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelUpdate); err != nil {
+		return nil, err
+	}
+	name, address, lat, lng, radius, err := in.Parse()
+	if err != nil {
+		return nil, err
+	}
+	var l *regulars.Location
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		if l, err = a.DB.Location(ctx, actor.PartnerID(), id); err != nil {
+			return err
+		}
+		if radius == 0 && l.Radius > 0 {
+			targets, err := a.DB.LocationEngagements(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			if open := unfinished(targets); len(open) > 0 {
+				return &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{
+					"radius": "A store location cannot target engagements, and " + engagementNames(open) + " target this one. Remove it from them first, or keep a radius."}}
+			}
+		}
+		l.Name, l.Address, l.Lat, l.Lng, l.Radius = name, address, lat, lng, radius
+		return a.DB.UpdateLocation(ctx, l)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.geofenceLocationChanged(ctx, l.TenantID, l.ID)
+	return l, nil
+}
+
+// DeleteLocation removes a location, unless an active engagement targets
+// it: the refusal names them.
+func (a *App) DeleteLocation(ctx context.Context, actor *Actor, id int64) error {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelManage); err != nil {
+		return err
+	}
+	var tenantID int64
+	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+		l, err := a.DB.Location(ctx, actor.PartnerID(), id)
+		if err != nil {
+			return err
+		}
+		tenantID = l.TenantID
+		targets, err := a.DB.LocationEngagements(ctx, l.ID)
+		if err != nil {
+			return err
+		}
+		var active []*regulars.Engagement
+		for _, e := range targets {
+			if e.Status == regulars.EngagementActive {
+				active = append(active, e)
+			}
+		}
+		if len(active) > 0 {
+			verb := "targets"
+			if len(active) > 1 {
+				verb = "target"
+			}
+			return &regulars.Error{Code: regulars.ECONFLICT, Detail: active, Message: fmt.Sprintf(
+				"%s cannot be deleted: the active %s %s %s it. Finish %s or remove the location from %s first.",
+				l.Name, plural(len(active), "engagement", "engagements"), engagementNames(active), verb, them(len(active)), them(len(active)))}
+		}
+		return a.DB.DeleteLocation(ctx, actor.PartnerID(), l.ID)
+	})
+	if err != nil {
+		return err
+	}
+	a.geofenceLocationChanged(ctx, tenantID, id)
+	return nil
+}
+
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// engagementNames lists names for a message: "Coffee morning" and "Free cookie".
+func engagementNames(list []*regulars.Engagement) string {
+	names := make([]string, len(list))
+	for i, e := range list {
+		names[i] = "“" + e.Name + "”"
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func unfinished(list []*regulars.Engagement) []*regulars.Engagement {
+	var out []*regulars.Engagement
+	for _, e := range list {
+		if e.Status != regulars.EngagementFinished {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// LocationEngagements lists the engagements that target one of the
+// partner's locations, active ones first.
+func (a *App) LocationEngagements(ctx context.Context, actor *Actor, locationID int64) ([]*regulars.Engagement, error) {
+	l, err := a.Location(ctx, actor, locationID)
+	if err != nil {
+		return nil, err
+	}
+	return a.DB.LocationEngagements(ctx, l.ID)
+}
+
+// targetable loads an engagement and a location of the actor's partner and
+// checks that the one may target the other: the actor may change both, the
+// engagement is a message, coupon or loyalty program that is not finished,
+// and the location is a targeting location.
+func (a *App) targetable(ctx context.Context, actor *Actor, engagementID, locationID int64) (*regulars.Engagement, *regulars.Location, error) {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelUpdate); err != nil {
+		return nil, nil, err
+	}
+	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := actor.Require(regulars.FeatureOfKind(e.Kind), regulars.LevelUpdate); err != nil {
+		return nil, nil, err
+	}
+	l, err := a.DB.Location(ctx, actor.PartnerID(), locationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, l, nil
+}
+
+// TargetLocation makes an engagement fire when a follower enters a
+// targeting location. Attaching twice changes nothing.
+func (a *App) TargetLocation(ctx context.Context, actor *Actor, engagementID, locationID int64) error {
+	e, l, err := a.targetable(ctx, actor, engagementID, locationID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case e.Kind != regulars.KindMessage && e.Kind != regulars.KindCoupon && e.Kind != regulars.KindLoyalty:
+		return regulars.Errorf(regulars.ECONFLICT, "Only messages, coupons and loyalty programs can target locations.")
+	case e.Status == regulars.EngagementFinished:
+		return regulars.Errorf(regulars.ECONFLICT, "%s is finished; finished engagements are archived and cannot target locations.", e.Name)
+	case l.IsStore():
+		return &regulars.Error{Code: regulars.EINVALID, Message: l.Name + " is a store location. Give it a radius to use it for proximity targeting.",
+			Fields: map[string]string{"location_id": "A store location (no radius) cannot be targeted."}}
+	}
+	if err := a.DB.AttachLocation(ctx, e.ID, l.ID); err != nil {
+		return err
+	}
+	a.geofenceLocationChanged(ctx, l.TenantID, l.ID)
+	return nil
+}
+
+// UntargetLocation stops an engagement targeting a location; it is fine if
+// it did not.
+func (a *App) UntargetLocation(ctx context.Context, actor *Actor, engagementID, locationID int64) error {
+	_, l, err := a.targetable(ctx, actor, engagementID, locationID)
+	if err != nil {
+		return err
+	}
+	if _, err := a.DB.DetachLocation(ctx, engagementID, l.ID); err != nil {
+		return err
+	}
+	a.geofenceLocationChanged(ctx, l.TenantID, l.ID)
+	return nil
+}
+
+// EngagementLocations lists the locations an engagement of the actor's
+// partner targets (for the engagement pages).
+func (a *App) EngagementLocations(ctx context.Context, actor *Actor, engagementID int64) ([]*regulars.Location, error) {
+	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
+	if err != nil {
+		return nil, err
+	}
+	if !actor.Can(regulars.FeatureOfKind(e.Kind), regulars.LevelView) && !actor.Can(regulars.FeatureLocations, regulars.LevelView) {
+		return nil, regulars.Errorf(regulars.EFORBIDDEN, "Your role does not allow this.")
+	}
+	return a.DB.EngagementLocations(ctx, e.ID)
+}
+
+// SetEngagementLocations makes an engagement target exactly the given
+// locations (for an engagement form with location checkboxes): every id
+// must be a targeting location of the partner. All or nothing.
+func (a *App) SetEngagementLocations(ctx context.Context, actor *Actor, engagementID int64, locationIDs []int64) error {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelUpdate); err != nil {
+		return err
+	}
+	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
+	if err != nil {
+		return err
+	}
+	if err := actor.Require(regulars.FeatureOfKind(e.Kind), regulars.LevelUpdate); err != nil {
+		return err
+	}
+	var changed []int64
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		changed = changed[:0]
+		want := map[int64]bool{}
+		for _, id := range locationIDs {
+			l, err := a.DB.Location(ctx, actor.PartnerID(), id)
+			if err != nil {
+				return &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"locations": "Choose among your targeting locations."}}
+			}
+			if l.IsStore() {
+				return &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"locations": l.Name + " is a store location; give it a radius to target it."}}
+			}
+			want[id] = true
+		}
+		if len(want) > 0 && e.Status == regulars.EngagementFinished {
+			return regulars.Errorf(regulars.ECONFLICT, "%s is finished; finished engagements cannot target locations.", e.Name)
+		}
+		have, err := a.DB.TargetedLocationIDs(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range have {
+			if !want[id] {
+				if _, err := a.DB.DetachLocation(ctx, e.ID, id); err != nil {
+					return err
+				}
+				changed = append(changed, id)
+			}
+			delete(want, id)
+		}
+		for id := range want {
+			if err := a.DB.AttachLocation(ctx, e.ID, id); err != nil {
+				return err
+			}
+			changed = append(changed, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range changed {
+		a.geofenceLocationChanged(ctx, e.TenantID, id)
+	}
+	return nil
+}
