@@ -38,6 +38,19 @@ var fixtures = map[string]fixture{
 	"/api/v1/follower/programs/{id}/join":          liveProgram,
 	"/api/v1/follower/programs/{id}/ledger":        joinedProgram,
 	"/api/v1/follower/notifications/{id}/read":     ownNotification,
+	"/api/v1/follower/channels/{id}/locations":     followedChannel,
+	"/api/v1/locations/{id}":                       targetingLocation,
+	"/api/v1/locations/{id}/engagements":           targetingLocation,
+	"/api/v1/locations/{id}/engagements/{engagement_id}": func(e *env) map[string]int64 {
+		ids := targetingLocation(e)
+		m := &regulars.Engagement{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, ChannelID: e.w.Channel.ID, Kind: regulars.KindMessage,
+			Name: "Fixture message " + strconv.Itoa(e.next()), Message: &regulars.MessageSpec{Text: "Hi", Recurring: regulars.RecurOnce}}
+		if err := e.db.CreateEngagement(e.ctx, m); err != nil {
+			e.t.Fatal(err)
+		}
+		ids["engagement_id"] = m.ID
+		return ids
+	},
 }
 
 // plainUser is an invited user of partner A whose role grants nothing, so
@@ -50,6 +63,15 @@ func plainUser(e *env) map[string]int64 {
 		e.t.Fatal(err)
 	}
 	return map[string]int64{"id": u.ID}
+}
+
+// targetingLocation is a 150 m targeting location of partner A.
+func targetingLocation(e *env) map[string]int64 {
+	l := &regulars.Location{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, Name: "Fixture place " + strconv.Itoa(e.next()), Lat: 51.5, Lng: -0.12, Radius: 150}
+	if err := e.db.CreateLocation(e.ctx, l); err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]int64{"id": l.ID}
 }
 
 // unusedRole is a role of partner A that grants nothing and nobody holds.

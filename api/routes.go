@@ -56,6 +56,7 @@ func (x *API) table() []endpoint {
 		{Method: "DELETE", Pattern: "/api/v1/roles/{id}", Side: httpx.Partner, Feature: roles, Level: manage,
 			Doc: "Delete a role nobody holds; a role in use answers 409 with its holders", Op: handle(x, http.StatusNoContent, x.deleteRole), Errors: conflict},
 	}
+	routes = append(routes, x.locationTable()...)
 	return append(routes, x.followerTable()...)
 }
 

@@ -21,6 +21,10 @@ type EngagementInput struct {
 	StartsAt    string // YYYY-MM-DDTHH:MM (UTC) or YYYY-MM-DD; empty: on publish
 	EndsAt      string // empty: open-ended
 	Image       string // stored file name (SaveImage); "" keeps none
+	// CooldownHours is the least time between two firings of the
+	// engagement for one follower by its targeting locations (empty: 24,
+	// or the engagement's current value).
+	CooldownHours string
 
 	// Message
 	Text, Link, Recurring, TimeOfDay string
@@ -133,6 +137,11 @@ func (a *App) buildEngagement(ctx context.Context, actor *Actor, kind string, in
 	}
 	e.TenantID, e.PartnerID, e.ChannelID, e.Kind = actor.User.TenantID, actor.PartnerID(), in.ChannelID, kind
 	e.Name, e.Description, e.StartsAt, e.EndsAt = in.Name, in.Description, starts, ends
+	cooldown := int64(DefaultCooldown / time.Hour)
+	if old != nil && old.CooldownSeconds > 0 {
+		cooldown = max(1, old.CooldownSeconds/3600)
+	}
+	e.CooldownSeconds = num(v, "cooldown_hours", in.CooldownHours, cooldown, 1, 24*365) * 3600
 	if in.Image != "" {
 		e.Image = in.Image
 	}
@@ -440,6 +449,7 @@ func (a *App) PublishEngagement(ctx context.Context, actor *Actor, kind string, 
 	}
 	e.Status, e.PublishedAt = regulars.EngagementActive, now
 	a.Kick()
+	a.GeofenceChanged(ctx, e.TenantID, e.ID)
 	return e, nil
 }
 
@@ -465,6 +475,7 @@ func (a *App) FinishEngagement(ctx context.Context, actor *Actor, kind string, i
 		return nil, regulars.Errorf(regulars.ECONFLICT, "Only an active engagement can be finished; %s is %s.", e.Name, e.Status)
 	}
 	e.Status, e.FinishedAt = regulars.EngagementFinished, now
+	a.GeofenceChanged(ctx, e.TenantID, e.ID)
 	return e, nil
 }
 

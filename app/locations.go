@@ -186,22 +186,21 @@ func (a *App) LocationEngagements(ctx context.Context, actor *Actor, locationID 
 	return a.DB.LocationEngagements(ctx, l.ID)
 }
 
-// targetable loads an engagement and a location of the actor's partner and
-// checks that the one may target the other: the actor may change both, the
-// engagement is a message, coupon or loyalty program that is not finished,
-// and the location is a targeting location.
+// Who may change what an engagement targets: a user who may update
+// locations (from the location's page), or one who may update the
+// engagement's kind (from the engagement's form). Either owns the link.
+
+// targetable loads an engagement and a location of the actor's partner for
+// a change from the location's side.
 func (a *App) targetable(ctx context.Context, actor *Actor, engagementID, locationID int64) (*regulars.Engagement, *regulars.Location, error) {
 	if err := actor.Require(regulars.FeatureLocations, regulars.LevelUpdate); err != nil {
 		return nil, nil, err
 	}
-	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
+	l, err := a.DB.Location(ctx, actor.PartnerID(), locationID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := actor.Require(regulars.FeatureOfKind(e.Kind), regulars.LevelUpdate); err != nil {
-		return nil, nil, err
-	}
-	l, err := a.DB.Location(ctx, actor.PartnerID(), locationID)
+	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -258,13 +257,30 @@ func (a *App) EngagementLocations(ctx context.Context, actor *Actor, engagementI
 	return a.DB.EngagementLocations(ctx, e.ID)
 }
 
+// TargetingLocations lists the partner's targeting locations, for an
+// engagement form to choose from; it needs view on the engagement kind.
+func (a *App) TargetingLocations(ctx context.Context, actor *Actor, kind string) ([]*regulars.Location, error) {
+	if err := actor.Require(regulars.FeatureOfKind(kind), regulars.LevelView); err != nil {
+		return nil, err
+	}
+	all, err := a.DB.Locations(ctx, actor.PartnerID())
+	if err != nil {
+		return nil, err
+	}
+	var out []*regulars.Location
+	for _, l := range all {
+		if !l.IsStore() {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
 // SetEngagementLocations makes an engagement target exactly the given
 // locations (for an engagement form with location checkboxes): every id
-// must be a targeting location of the partner. All or nothing.
+// must be a targeting location of the partner. All or nothing. It needs
+// update on the engagement's kind, not on locations.
 func (a *App) SetEngagementLocations(ctx context.Context, actor *Actor, engagementID int64, locationIDs []int64) error {
-	if err := actor.Require(regulars.FeatureLocations, regulars.LevelUpdate); err != nil {
-		return err
-	}
 	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
 	if err != nil {
 		return err
