@@ -5,6 +5,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"regulars"
 	"regulars/app"
@@ -21,7 +22,9 @@ type Account struct {
 
 // Options scale the demo.
 type Options struct {
-	Followers int // followers to generate (used once followers exist)
+	Followers int       // followers to generate
+	Progress  io.Writer // where progress lines go (nil: nowhere)
+	Seed      uint64    // randomness of the generated followers (0: fixed default)
 }
 
 // Result says what the demo holds.
@@ -30,6 +33,9 @@ type Result struct {
 	Accounts []Account
 	Tenant   *regulars.Tenant
 	Partner  *regulars.Partner
+	Channels []*regulars.Channel // the coffee chain's channels
+	Owner    *regulars.User      // the coffee chain's account owner
+	Loyalty  *LoyaltyResult      // programs, coupons, messages and followers
 }
 
 var accounts = []Account{
@@ -121,11 +127,15 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 			if err := db.CreateUser(ctx, u, s.owner); err != nil {
 				return fmt.Errorf("demo user %s: %w", s.email, err)
 			}
+			if s.owner {
+				res.Owner = u
+			}
 		}
-		for _, c := range []*regulars.Channel{
+		res.Channels = []*regulars.Channel{
 			{TenantID: t.ID, PartnerID: p.ID, Name: "Bean & Leaf — City Centre", Description: "Our flagship café on the high street.", Welcome: "Welcome to Bean & Leaf! Show your code at the till to collect points.", Status: regulars.ChannelActive, ChatEnabled: true},
 			{TenantID: t.ID, PartnerID: p.ID, Name: "Bean & Leaf — Airport", Description: "Coffee before your flight, Terminal 2.", Welcome: "Safe travels! Grab a coffee at Gate 12.", Status: regulars.ChannelActive, ChatEnabled: true},
-		} {
+		}
+		for _, c := range res.Channels {
 			if err := db.CreateChannel(ctx, c); err != nil {
 				return err
 			}
@@ -156,5 +166,9 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 	}
 	res.Created = true
 	res.Accounts = append(res.Accounts, Account{"owner@crumb.example", "Account owner (second partner)", "/admin"})
+	if res.Loyalty, err = loadLoyalty(ctx, db, hash, res, opts); err != nil {
+		return nil, fmt.Errorf("demo loyalty data: %w", err)
+	}
+	res.Accounts = append(res.Accounts, Account{FollowerEmail, "Follower (the app)", "/app"})
 	return res, nil
 }

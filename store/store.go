@@ -64,7 +64,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 			}
 		}
 		pragmas := "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
-		db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		// The writer gets a large page cache: index inserts of big tables
+		// (a million followers and their history) stay in memory.
+		db.write, err = sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-262144)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 		if err != nil {
 			return nil, err
 		}

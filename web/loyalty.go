@@ -240,20 +240,20 @@ func (h *Handler) channelPreview(w http.ResponseWriter, r *http.Request) {
 // ---- Engagements ----
 
 type engagementPage struct {
-	Kind       engagementKind
-	E          *regulars.Engagement
-	Channels   []*regulars.Channel
-	Programs   []*regulars.Engagement
-	Runs       []*store.DeliveryRun
-	Members    []*store.Member
-	Q          string
-	CanUpdate  bool
-	CanManage  bool
-	LevelRows  []app.LevelInput
-	Now        time.Time
-	V          map[string]string // the saved values, by form field
-	Editable   bool              // not finished, and the role may update
-	Dated      bool              // dates and channel may change (a draft)
+	Kind      engagementKind
+	E         *regulars.Engagement
+	Channels  []*regulars.Channel
+	Programs  []*regulars.Engagement
+	Runs      []*store.DeliveryRun
+	Members   []*store.Member
+	Q         string
+	CanUpdate bool
+	CanManage bool
+	LevelRows []app.LevelInput
+	Now       time.Time
+	V         map[string]string // the saved values, by form field
+	Editable  bool              // not finished, and the role may update
+	Dated     bool              // dates and channel may change (a draft)
 }
 
 // V returns the form values of a saved engagement (empty for a new one).

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"regulars/app"
 	"regulars/config"
@@ -93,9 +94,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer p.DB.Close()
-		res, err := demo.Load(ctx, p.DB, app.DefaultPasswordParams, demo.Options{Followers: *followers})
+		start := time.Now()
+		res, err := demo.Load(ctx, p.DB, app.DefaultPasswordParams, demo.Options{Followers: *followers, Progress: stdout})
 		if err != nil {
 			return err
+		}
+		if res.Loyalty != nil {
+			fmt.Fprintf(stdout, "Demo data: %d followers, %d rows in %s (%s in all).\n", res.Loyalty.Followers, res.Loyalty.Rows, res.Loyalty.Took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 		}
 		printDemo(stdout, &cfg, res)
 		return nil
@@ -157,6 +162,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, withDemo b
 	defer p.DB.Close()
 	var demoRes *demo.Result
 	if withDemo {
+		demoOpts.Progress = stdout
 		if demoRes, err = demo.Load(ctx, p.DB, app.DefaultPasswordParams, demoOpts); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
