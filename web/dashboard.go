@@ -94,7 +94,7 @@ func chart(kind, label, color string, series []store.DayCount) template.HTML {
 		}
 	}
 	for i, s := range series {
-		if i%7 == 0 || i == n-1 {
+		if i%7 == 0 && n-1-i >= 3 || i == n-1 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="10" fill="#5a6374" text-anchor="middle">%s</text>`, step*float64(i)+step/2, ht-6, s.Day.Format("2 Jan"))
 		}
 	}

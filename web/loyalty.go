@@ -29,6 +29,9 @@ func (h *Handler) loyaltyRoutes() []httpx.Route {
 	ch, co, lo := regulars.FeatureChannels, regulars.FeatureCoupons, regulars.FeatureLoyalty
 	routes := []httpx.Route{
 		{Method: "GET", Pattern: "/media/{name}", Side: httpx.Public, Handler: h.media},
+		{Method: "GET", Pattern: "/app", Side: httpx.Public, Handler: h.followerAppHome},
+		{Method: "GET", Pattern: "/app/{$}", Side: httpx.Public, Handler: h.followerApp},
+		{Method: "GET", Pattern: "/app/{file}", Side: httpx.Public, Handler: h.followerApp},
 		r("GET", "/admin/channels", ch, view, h.channels),
 		r("GET", "/admin/channels/new", ch, manage, h.newChannel),
 		r("POST", "/admin/channels", ch, manage, h.createChannel),

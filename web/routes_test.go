@@ -57,6 +57,8 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 			f.t.Fatal(err)
 		}
 		id = strconv.FormatInt(r.ID, 10)
+	case strings.HasPrefix(p, "/app/{file}"):
+		id = "app.js"
 	case strings.HasPrefix(p, "/media/{name}"):
 		id = "missing.png"
 	case strings.HasPrefix(p, "/admin/channels/{id}"):

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 )
 
 //go:embed static
@@ -16,8 +17,9 @@ var staticFS embed.FS
 // Static serves the embedded files under content-hashed URLs
 // (/static/<hash>/css/app.css), so browsers may cache them for a year.
 type Static struct {
-	files  fs.FS
-	hashes map[string]string
+	files     fs.FS
+	hashes    map[string]string
+	appHashes sync.Map // follower app file → ETag
 }
 
 // NewStatic indexes the static files. With dir set (development) files are
@@ -70,4 +72,15 @@ func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	http.ServeFileFS(w, r, s.files, name)
+}
+
+// appHash returns the content hash of a follower app file (memoised).
+func (s *Static) appHash(name string, b []byte) string {
+	if h, ok := s.appHashes.Load(name); ok {
+		return h.(string)
+	}
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:8])
+	s.appHashes.Store(name, h)
+	return h
 }
