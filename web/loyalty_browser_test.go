@@ -21,12 +21,6 @@ func signInBrowser(t *testing.T, ctx context.Context, base, email string) {
 		chromedp.WaitVisible(chromedp.CSS(`#drawer`)))
 }
 
-// confirm clicks the confirm button of the data-confirm dialog.
-func confirm(t *testing.T, ctx context.Context) {
-	t.Helper()
-	testenv.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`dialog.confirm [data-ok]`)), chromedp.Click(chromedp.CSS(`dialog.confirm [data-ok]`)))
-}
-
 // The loyalty core end to end, as people use it: a partner creates and
 // publishes a points program and a coupon inside it; a follower signs up
 // in the follower app, follows the channel and joins the program; staff
