@@ -51,6 +51,25 @@ var fixtures = map[string]fixture{
 		ids["engagement_id"] = m.ID
 		return ids
 	},
+
+	"/api/v1/chat/conversations/{id}":                     conversation,
+	"/api/v1/chat/conversations/{id}/messages":            conversation,
+	"/api/v1/chat/conversations/{id}/attachments":         conversation,
+	"/api/v1/chat/conversations/{id}/take":                conversation,
+	"/api/v1/chat/conversations/{id}/finish":              finishedConversation,
+	"/api/v1/chat/conversations/{id}/read":                conversation,
+	"/api/v1/chat/conversations/{id}/history":             conversation,
+	"/api/v1/chat/conversations/{id}/engagements":         conversation,
+	"/api/v1/chat/attachments/{id}":                       attachment,
+	"/api/v1/canned-responses/{id}":                       cannedResponse,
+	"/api/v1/canned-categories/{id}":                      cannedCategory,
+	"/api/v1/follower/channels/{id}/conversation":         conversationChannel,
+	"/api/v1/follower/channels/{id}/chat":                 followedChannel,
+	"/api/v1/follower/channels/{id}/chat/attachments":     followedChannel,
+	"/api/v1/follower/conversations/{id}/messages":        conversation,
+	"/api/v1/follower/conversations/{id}/read":            conversation,
+	"/api/v1/follower/conversations/{id}/cards/{seq}/act": engagementCard,
+	"/api/v1/follower/attachments/{id}":                   attachment,
 }
 
 // plainUser is an invited user of partner A whose role grants nothing, so

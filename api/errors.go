@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"regulars"
+	"regulars/app"
 	"regulars/httpx"
 )
 
@@ -52,6 +53,10 @@ type Problem struct {
 	Errors map[string]string `json:"errors,omitempty" doc:"a message per invalid request field, e.g. permissions.chat"`
 	// Holders are the users that keep a role from being deleted.
 	Holders []UserRef `json:"holders,omitempty" doc:"the users that hold a role that cannot be deleted"`
+	// Owner is the agent who owns a conversation another agent tried to
+	// answer or take: send again with overtake_from set to its id to take
+	// it over.
+	Owner *UserRef `json:"owner,omitempty" doc:"chat: the agent who owns the conversation; confirm the overtake with overtake_from = owner.id"`
 }
 
 // internalDetail is all a caller learns about a bug or an outage.
@@ -78,6 +83,9 @@ func (x *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var e *regulars.Error
 	if errors.As(err, &e) {
+		if oc, ok := e.Detail.(app.OwnerConflict); ok {
+			p.Owner = &UserRef{ID: oc.OwnerID, Name: oc.OwnerName}
+		}
 		if users, ok := e.Detail.([]*regulars.User); ok {
 			for _, u := range users {
 				p.Holders = append(p.Holders, UserRef{ID: u.ID, Name: u.Name})

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"regulars"
 	"regulars/httpx"
@@ -33,6 +35,15 @@ type endpoint struct {
 	// Errors lists problem statuses the operation answers beyond those the
 	// table implies (401, 403, 404, 400/422 with a body, 500), e.g. 409.
 	Errors []int
+	// Query documents the query parameters the operation reads.
+	Query []queryParam
+}
+
+// queryParam is an optional query parameter of an operation.
+type queryParam struct {
+	Name    string
+	Integer bool // an integer, else a string
+	Doc     string
 }
 
 func (e endpoint) route() httpx.Route {
@@ -45,6 +56,9 @@ type operation struct {
 	in, out reflect.Type // nil: no body
 	status  int          // success status
 	serve   http.HandlerFunc
+	// upload: the request body is a file (an image or a PDF) sent as is;
+	// download: the response is a file.
+	upload, download bool
 }
 
 // noBody is the In of operations without a request body and the Out of
@@ -184,4 +198,52 @@ func pathID(r *http.Request, what string) (int64, error) {
 		return 0, regulars.ErrNotFound(what)
 	}
 	return id, nil
+}
+
+// handleUpload adapts a handler whose request body is a file sent as is
+// (its other inputs travel in the query). The response is Out as JSON.
+func handleUpload[Out any](x *API, status int, fn func(r *http.Request, body io.Reader) (Out, error)) operation {
+	op := handle(x, status, func(r *http.Request, _ noBody) (Out, error) { return fn(r, r.Body) })
+	op.name, op.upload = funcName(fn), true
+	return op
+}
+
+// File is a file a download operation answers.
+type File struct {
+	Name        string
+	ContentType string
+	ModTime     time.Time
+	Body        io.ReadSeekCloser
+}
+
+// handleDownload adapts a handler that answers a file, with caching and
+// range requests, offered for download under its name.
+func handleDownload(x *API, fn func(r *http.Request) (*File, error)) operation {
+	op := operation{status: http.StatusOK, name: funcName(fn), download: true}
+	op.serve = func(w http.ResponseWriter, r *http.Request) {
+		f, err := fn(r)
+		if err != nil {
+			x.fail(w, r, err)
+			return
+		}
+		defer f.Body.Close()
+		ServeFile(w, r, f)
+	}
+	return op
+}
+
+// ServeFile writes a stored file: the sniffed type, never executed as
+// anything else, inline for pictures and as an attachment otherwise.
+func ServeFile(w http.ResponseWriter, r *http.Request, f *File) {
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
+	disposition := "attachment"
+	if strings.HasPrefix(f.ContentType, "image/") {
+		disposition = "inline"
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
+	http.ServeContent(w, r, "", f.ModTime, f.Body)
 }

@@ -16,6 +16,7 @@ import (
 	"regulars"
 	"regulars/api"
 	"regulars/app"
+	"regulars/files"
 	"regulars/internal/testenv"
 	"regulars/mail"
 	"regulars/store"
@@ -59,6 +60,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	a := app.New(db, mailer, log, "http://regulars.test")
 	a.Password = testenv.FastPasswords
+	a.Files = files.NewDisk(t.TempDir())
 	x := api.New(a, log, false)
 	mux := http.NewServeMux()
 	x.Register(mux)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"regulars"
 	"regulars/httpx"
 )
 
@@ -85,17 +86,30 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 		}
 		params = append(params, obj{"name": name, "in": "path", "required": true, "schema": schema})
 	}
+	for _, q := range e.Query {
+		schema := obj{"type": "string"}
+		if q.Integer {
+			schema = obj{"type": "integer", "format": "int64"}
+		}
+		params = append(params, obj{"name": q.Name, "in": "query", "required": false, "schema": schema, "description": q.Doc})
+	}
 	if params != nil {
 		op["parameters"] = params
 	}
 	if e.Op.in != nil {
 		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": g.of(e.Op.in)}}}
 	}
+	if e.Op.upload {
+		op["requestBody"] = obj{"required": true, "description": "the file itself, with its Content-Type", "content": fileContent()}
+	}
 
 	responses := obj{}
 	ok := obj{"description": http.StatusText(e.Op.status)}
 	if e.Op.out != nil {
 		ok["content"] = obj{"application/json": obj{"schema": g.of(e.Op.out)}}
+	}
+	if e.Op.download {
+		ok["content"] = fileContent()
 	}
 	responses[strconv.Itoa(e.Op.status)] = ok
 	problems := []int{http.StatusInternalServerError}
@@ -113,7 +127,7 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 	if e.Side == httpx.Partner || e.Side == httpx.Tenant || e.Side == httpx.Follower || len(params) > 0 {
 		problems = append(problems, http.StatusNotFound)
 	}
-	if e.Op.in != nil {
+	if e.Op.in != nil || e.Op.upload {
 		problems = append(problems, http.StatusBadRequest, http.StatusUnprocessableEntity)
 	}
 	problems = append(problems, e.Errors...)
@@ -274,4 +288,13 @@ func nullable(s obj) obj {
 		return out
 	}
 	return obj{"anyOf": []obj{s, {"type": "null"}}}
+}
+
+// fileContent describes a file body: a picture or a PDF, as is.
+func fileContent() obj {
+	out := obj{}
+	for ctype := range regulars.ChatContentTypes {
+		out[ctype] = obj{"schema": obj{"type": "string", "format": "binary"}}
+	}
+	return out
 }

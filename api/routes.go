@@ -57,6 +57,7 @@ func (x *API) table() []endpoint {
 			Doc: "Delete a role nobody holds; a role in use answers 409 with its holders", Op: handle(x, http.StatusNoContent, x.deleteRole), Errors: conflict},
 	}
 	routes = append(routes, x.locationTable()...)
+	routes = append(routes, x.chatTable()...)
 	return append(routes, x.followerTable()...)
 }
 

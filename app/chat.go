@@ -238,6 +238,9 @@ func (a *App) SendAgentMessage(ctx context.Context, actor *Actor, id int64, in A
 	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
+	if _, err := a.DB.Conversation(ctx, actor.PartnerID(), id); err != nil {
+		return nil, err // another partner's conversation does not exist, whatever was sent
+	}
 	v := regulars.Validation{}
 	in.Text = checkChatText(v, in.Text, in.EngagementID == 0)
 	checkClientID(v, in.ClientID)
@@ -439,14 +442,14 @@ func (a *App) chatChannel(ctx context.Context, fa *FollowerActor, channelID int6
 // conversation the first time. A message to a finished conversation
 // reopens it: it is unanswered until an agent takes it again.
 func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	ch, err := a.chatChannel(ctx, fa, channelID)
+	if err != nil {
+		return nil, nil, err
+	}
 	v := regulars.Validation{}
 	in.Text = checkChatText(v, in.Text, true)
 	checkClientID(v, in.ClientID)
 	if err := v.Err(); err != nil {
-		return nil, nil, err
-	}
-	ch, err := a.chatChannel(ctx, fa, channelID)
-	if err != nil {
 		return nil, nil, err
 	}
 	m := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageText, Text: in.Text, ClientID: in.ClientID}

@@ -111,13 +111,13 @@ func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, u
 	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
+	if _, err := a.DB.Conversation(ctx, actor.PartnerID(), id); err != nil {
+		return nil, err
+	}
 	v := regulars.Validation{}
 	in.Text = checkChatText(v, in.Text, false)
 	checkClientID(v, in.ClientID)
 	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if _, err := a.DB.Conversation(ctx, actor.PartnerID(), id); err != nil {
 		return nil, err
 	}
 	att, err := a.receive(ctx, actor.PartnerID(), up)
@@ -162,13 +162,13 @@ func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, u
 
 // FollowerSendAttachment sends a follower's file to a channel.
 func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, channelID int64, up Upload, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	ch, err := a.chatChannel(ctx, fa, channelID)
+	if err != nil {
+		return nil, nil, err
+	}
 	v := regulars.Validation{}
 	checkClientID(v, clientID)
 	if err := v.Err(); err != nil {
-		return nil, nil, err
-	}
-	ch, err := a.chatChannel(ctx, fa, channelID)
-	if err != nil {
 		return nil, nil, err
 	}
 	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
