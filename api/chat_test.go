@@ -83,4 +83,3 @@ func cannedResponse(e *env) map[string]int64 {
 	}
 	return map[string]int64{"id": r.ID}
 }
-
