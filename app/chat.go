@@ -201,17 +201,17 @@ func (a *App) take(ctx context.Context, actor *Actor, ch *agentChange, overtakeF
 			return ownerConflict(c, owner.Name)
 		}
 		c.Status, c.OwnerID = regulars.ConversationActive, actor.User.ID
-		return a.systemLine(ctx, ch, actor.User.ID, regulars.ChatOvertake, fmt.Sprintf("%s took over the conversation from %s", actor.User.Name, owner.Name))
+		return a.systemLine(ctx, ch, actor, regulars.ChatOvertake, fmt.Sprintf("%s took over the conversation from %s", actor.User.Name, owner.Name))
 	}
 	c.Status, c.OwnerID = regulars.ConversationActive, actor.User.ID
-	return a.systemLine(ctx, ch, actor.User.ID, regulars.ChatTake, actor.User.Name+" took the conversation")
+	return a.systemLine(ctx, ch, actor, regulars.ChatTake, actor.User.Name+" took the conversation")
 }
 
-func (a *App) systemLine(ctx context.Context, ch *agentChange, userID int64, event, text string) error {
+func (a *App) systemLine(ctx context.Context, ch *agentChange, actor *Actor, event, text string) error {
 	if err := a.DB.SetConversationState(ctx, ch.conv); err != nil {
 		return err
 	}
-	m := &regulars.ChatMessage{Author: regulars.AuthorSystem, UserID: userID, Kind: regulars.MessageSystem, Event: event, Text: text}
+	m := &regulars.ChatMessage{Author: regulars.AuthorSystem, UserID: actor.User.ID, UserName: actor.User.Name, Kind: regulars.MessageSystem, Event: event, Text: text}
 	stored, err := a.DB.AddChatMessage(ctx, ch.conv, m)
 	if err != nil {
 		return err
@@ -349,7 +349,7 @@ func (a *App) FinishConversation(ctx context.Context, actor *Actor, id int64) (*
 			return regulars.Errorf(regulars.EFORBIDDEN, "Only %s, who owns this conversation, or a chat manager can finish it.", owner.Name)
 		}
 		c.Status, c.OwnerID, c.FinishedBy = regulars.ConversationFinished, 0, actor.User.ID
-		return a.systemLine(ctx, change, actor.User.ID, regulars.ChatFinish, actor.User.Name+" finished the conversation")
+		return a.systemLine(ctx, change, actor, regulars.ChatFinish, actor.User.Name+" finished the conversation")
 	})
 	if err != nil {
 		return nil, err

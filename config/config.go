@@ -30,6 +30,8 @@ type Config struct {
 	GeocoderURL     string // Nominatim-compatible search endpoint; empty = no address search
 	TileURL         string // Leaflet tile URL template with {z}, {x}, {y} (and optional {s})
 	TileAttribution string // HTML credit shown on the maps
+	// ChatMaxAttachmentMB is the largest chat attachment, in MiB.
+	ChatMaxAttachmentMB int
 }
 
 // Map defaults: OpenStreetMap's tiles and Nominatim. Heavy use of either
@@ -55,6 +57,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GeocoderURL, "geocoder-url", env("REGULARS_GEOCODER_URL", DefaultGeocoderURL), "Nominatim-compatible address search endpoint; empty turns search off (REGULARS_GEOCODER_URL)")
 	fs.StringVar(&c.TileURL, "tile-url", env("REGULARS_TILE_URL", DefaultTileURL), "map tile URL template, https:// or a same-origin /path (REGULARS_TILE_URL)")
 	fs.StringVar(&c.TileAttribution, "tile-attribution", env("REGULARS_TILE_ATTRIBUTION", DefaultTileAttribution), "HTML credit of the map tiles (REGULARS_TILE_ATTRIBUTION)")
+	fs.IntVar(&c.ChatMaxAttachmentMB, "chat-max-attachment", envInt("REGULARS_CHAT_MAX_ATTACHMENT_MB", 10), "largest chat attachment (picture or PDF) in MiB (REGULARS_CHAT_MAX_ATTACHMENT_MB)")
 }
 
 // Finish fills derived defaults and validates.
@@ -109,4 +112,11 @@ func env(k, def string) string {
 func envBool(k string) bool {
 	b, _ := strconv.ParseBool(os.Getenv(k))
 	return b
+}
+
+func envInt(k string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return def
 }

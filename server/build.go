@@ -7,12 +7,17 @@ import (
 	"net/http"
 	"path/filepath"
 
+	"io"
+	"net/url"
+
 	"regulars/api"
 	"regulars/app"
 	"regulars/config"
+	"regulars/files"
 	"regulars/geo"
 	"regulars/httpx"
 	"regulars/mail"
+	"regulars/realtime"
 	"regulars/store"
 	"regulars/web"
 )
@@ -27,6 +32,10 @@ type Product struct {
 	Metrics *httpx.Metrics
 	Handler http.Handler
 	Log     *slog.Logger
+	// Realtime is the chat's WebSocket endpoint; pgBus carries its events
+	// between nodes on PostgreSQL (nil on SQLite).
+	Realtime *realtime.Hub
+	pgBus    *realtime.PGBus
 }
 
 // Build opens the database, applies migrations, checks every query and
@@ -65,6 +74,14 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 	if cfg.GeocoderURL != "" {
 		a.Geocoder = geo.NewNominatim(cfg.GeocoderURL, "Regulars (+"+cfg.BaseURL+")")
 	}
+	a.Files = files.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	a.ChatMaxAttachment = int64(cfg.ChatMaxAttachmentMB) << 20
+	var pgBus *realtime.PGBus
+	if db.Dialect() == "postgres" {
+		// Several nodes share events through LISTEN/NOTIFY.
+		pgBus = realtime.NewPGBus(db, log)
+		a.Bus = pgBus
+	}
 	for _, o := range opts {
 		o(a)
 	}
@@ -74,8 +91,41 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	metrics := httpx.NewMetrics()
-	p := &Product{Config: cfg, DB: db, App: a, Web: w, Metrics: metrics, Log: log}
+	p := &Product{Config: cfg, DB: db, App: a, Web: w, Metrics: metrics, Log: log, pgBus: pgBus}
 	p.API = api.New(a, log, cfg.TrustProxy)
-	p.Handler = New(db, log, metrics, w, p.API)
+	var hosts []string
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		hosts = append(hosts, u.Host)
+	}
+	p.Realtime = realtime.NewHub(a, log, realtime.Options{SessionCookie: web.SessionCookie, Hosts: hosts})
+	if pgBus != nil {
+		pgBus.OnGap = p.Realtime.Resync
+	}
+	metrics.AddGauges(func(w io.Writer) {
+		fmt.Fprintln(w, "# HELP regulars_realtime_connections Open WebSocket connections of this node.")
+		fmt.Fprintln(w, "# TYPE regulars_realtime_connections gauge")
+		fmt.Fprintf(w, "regulars_realtime_connections %d\n", p.Realtime.Connections())
+	})
+	p.Handler = New(db, log, metrics, w, p.API, p.Realtime)
 	return p, nil
+}
+
+// RunRealtime delivers chat events to this node's WebSocket clients until
+// ctx ends: on PostgreSQL it listens for the other nodes' events too.
+func (p *Product) RunRealtime(ctx context.Context) {
+	if p.pgBus != nil {
+		go p.pgBus.Run(ctx)
+	}
+	p.Realtime.Run(ctx)
+}
+
+// RealtimeReady is closed once the node receives the other nodes' events
+// (at once on SQLite, which runs one node).
+func (p *Product) RealtimeReady() <-chan struct{} {
+	if p.pgBus != nil {
+		return p.pgBus.Ready()
+	}
+	ready := make(chan struct{})
+	close(ready)
+	return ready
 }

@@ -198,3 +198,7 @@ func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) {
 	h.clearSession(w)
 	h.redirect(w, r, "/login?email="+urlQuery(u.Email), "success", "Your password is set. Sign in with it now.")
 }
+
+// SessionCookie names the staff session cookie; the realtime endpoint
+// signs agents in with it too.
+const SessionCookie = sessionCookie

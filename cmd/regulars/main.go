@@ -169,6 +169,7 @@ func serve(ctx context.Context, cfg *config.Config, stdout io.Writer, withDemo b
 	}
 	go p.App.RunMaintenance(ctx)
 	go p.App.RunJobs(ctx)
+	go p.RunRealtime(ctx)
 	return server.Run(ctx, log, cfg.Addr, p.Handler, func(addr string) {
 		log.Info("serving", "addr", addr, "url", cfg.BaseURL, "database", p.DB.Dialect())
 		fmt.Fprintf(stdout, "\nRegulars is running at %s\n", cfg.BaseURL)

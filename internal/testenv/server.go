@@ -54,6 +54,10 @@ func NewServer(t testing.TB, db *store.DB, opts ...ServerOption) *Server {
 	hs.Listener = ln
 	hs.Start()
 	t.Cleanup(hs.Close)
+	// Chat events reach WebSocket clients while the test runs.
+	rtCtx, stopRealtime := context.WithCancel(context.Background())
+	go p.RunRealtime(rtCtx)
+	t.Cleanup(stopRealtime)
 	return &Server{Product: p, URL: base}
 }
 

@@ -1,0 +1,504 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"regulars"
+	"regulars/api"
+	"regulars/app"
+
+	"github.com/coder/websocket"
+)
+
+// identity is who a connection acts for, as last checked.
+type identity struct {
+	staff    *app.Actor
+	follower *app.FollowerActor
+	secret   string // the session cookie's secret or the bearer token
+	cookie   bool
+	checked  time.Time
+}
+
+// conn is one WebSocket connection. Its handler goroutine reads and
+// answers requests; pushed frames queue up and a writer goroutine, started
+// only while there is something to write, sends them. An idle connection
+// costs one goroutine.
+type conn struct {
+	hub    *Hub
+	ws     *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	topics []string
+
+	who      atomic.Pointer[identity]
+	lastSeen atomic.Int64 // Unix nanoseconds of the last sign of life
+
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool
+	closed  bool
+
+	typedAt map[int64]time.Time // read goroutine only
+}
+
+func (c *conn) identity() *identity { return c.who.Load() }
+
+func (c *conn) alive() { c.lastSeen.Store(time.Now().UnixNano()) }
+
+// send queues a frame; a client too slow to take its frames is dropped
+// and catches up after reconnecting.
+func (c *conn) send(b []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= c.hub.opts.MaxQueue {
+		c.mu.Unlock()
+		c.close(CodeTooSlow, "Too many messages waiting: reconnect and catch up.")
+		return
+	}
+	c.queue = append(c.queue, b)
+	if c.writing {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	go c.writeLoop()
+}
+
+func (c *conn) writeLoop() {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		if len(batch) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		for _, b := range batch {
+			ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+			err := c.ws.Write(ctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				c.close(websocket.StatusGoingAway, "")
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+// close ends the connection with a code the client can act on.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.queue = true, nil
+	c.mu.Unlock()
+	go func() {
+		c.ws.Close(code, reason)
+		c.cancel()
+	}()
+}
+
+func (c *conn) ping(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := c.ws.Ping(ctx); err != nil {
+		c.close(websocket.StatusGoingAway, "No answer to ping.")
+		return
+	}
+	c.alive()
+}
+
+// recheck signs the connection in again (the session or token may have
+// ended, the role changed); it reports whether the connection may go on.
+func (c *conn) recheck(ctx context.Context) bool {
+	old := c.identity()
+	who, err := c.hub.authenticate(ctx, old.secret, old.cookie)
+	if err != nil {
+		if app.ErrIsAuth(err) || regulars.ErrorCode(err) == regulars.EFORBIDDEN {
+			c.close(CodeRevoked, regulars.ErrorMessage(err))
+		}
+		return false
+	}
+	c.who.Store(who)
+	return true
+}
+
+// fresh re-checks the sign-in before a request when the last check is
+// older than Recheck.
+func (c *conn) fresh() *identity {
+	who := c.identity()
+	if time.Since(who.checked) < c.hub.opts.Recheck {
+		return who
+	}
+	if !c.recheck(c.ctx) {
+		return nil
+	}
+	return c.identity()
+}
+
+// authenticate resolves a session secret (cookie) or a bearer token.
+// Agents need a partner and a role that reads chat.
+func (h *Hub) authenticate(ctx context.Context, secret string, cookie bool) (*identity, error) {
+	who := &identity{secret: secret, cookie: cookie, checked: time.Now()}
+	var err error
+	switch {
+	case cookie:
+		who.staff, err = h.app.Authenticate(ctx, secret)
+	case app.IsFollowerToken(secret):
+		who.follower, err = h.app.AuthenticateFollower(ctx, secret)
+	default:
+		who.staff, err = h.app.AuthenticateToken(ctx, secret)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if who.staff != nil && (who.staff.Partner == nil || !who.staff.Can(regulars.FeatureChat, regulars.LevelView)) {
+		return nil, regulars.Errorf(regulars.EFORBIDDEN, "Your role does not include the chat.")
+	}
+	return who, nil
+}
+
+// sameOrigin reports whether a browser opened the connection from this
+// site: only then may the session cookie sign it in.
+func (h *Hub) sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host) || slices.ContainsFunc(h.opts.Hosts, func(h string) bool { return strings.EqualFold(h, u.Host) })
+}
+
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
+	var (
+		who     *identity
+		authErr error
+	)
+	if tok := r.URL.Query().Get("token"); tok != "" {
+		who, authErr = h.authenticate(r.Context(), tok, false)
+	} else if ck, err := r.Cookie(h.opts.SessionCookie); err == nil && ck.Value != "" && h.sameOrigin(r) {
+		who, authErr = h.authenticate(r.Context(), ck.Value, true)
+	}
+	if authErr != nil && regulars.ErrorCode(authErr) == regulars.EINTERNAL {
+		h.log.Error("realtime: signing a connection in", "err", authErr)
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	// The origin was checked above: a cookie counts only from this site,
+	// and a token is proof enough from anywhere (apps, other front ends).
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(64 << 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{hub: h, ws: ws, ctx: ctx, cancel: cancel, typedAt: map[int64]time.Time{}}
+	c.alive()
+	defer func() {
+		h.remove(c)
+		c.close(websocket.StatusNormalClosure, "")
+	}()
+	if authErr != nil {
+		c.refuse(authErr)
+		return
+	}
+	if who == nil {
+		if who = c.awaitAuth(); who == nil {
+			return
+		}
+	}
+	c.who.Store(who)
+	if who.staff != nil {
+		c.topics = []string{app.PartnerTopic(who.staff.PartnerID()), app.UserTopic(who.staff.User.ID)}
+	} else {
+		c.topics = []string{app.FollowerTopic(who.follower.Follower.ID)}
+	}
+	if !h.add(c) {
+		c.close(websocket.StatusGoingAway, "The server is restarting: reconnect.")
+		return
+	}
+	c.send(encode(helloFrame(who)))
+	c.readLoop()
+}
+
+func helloFrame(who *identity) *frame {
+	if who.staff != nil {
+		return &frame{Type: "hello", Role: "agent", User: &api.UserRef{ID: who.staff.User.ID, Name: who.staff.User.Name},
+			CanAnswer: who.staff.Can(regulars.FeatureChat, regulars.LevelUpdate)}
+	}
+	f := who.follower.Follower
+	return &frame{Type: "hello", Role: "follower", User: &api.UserRef{ID: f.ID, Name: f.Name}, CanAnswer: true}
+}
+
+// refuse closes a connection that could not sign in.
+func (c *conn) refuse(err error) {
+	code := CodeUnauthorized
+	if regulars.ErrorCode(err) == regulars.EFORBIDDEN {
+		code = CodeRevoked
+	}
+	c.ws.Close(code, truncate(regulars.ErrorMessage(err)))
+}
+
+// truncate keeps a close reason within the 123 bytes a close frame allows.
+func truncate(s string) string {
+	if len(s) <= 120 {
+		return s
+	}
+	return s[:120]
+}
+
+// awaitAuth reads the first message, which must sign the connection in.
+func (c *conn) awaitAuth() *identity {
+	ctx, cancel := context.WithTimeout(c.ctx, c.hub.opts.AuthTimeout)
+	defer cancel()
+	_, data, err := c.ws.Read(ctx)
+	if err != nil {
+		c.ws.Close(CodeUnauthorized, "Send {\"type\":\"auth\",\"token\":…} first.")
+		return nil
+	}
+	var req request
+	if json.Unmarshal(data, &req) != nil || req.Type != "auth" || req.Token == "" {
+		c.ws.Close(CodeUnauthorized, "Send {\"type\":\"auth\",\"token\":…} first.")
+		return nil
+	}
+	who, err := c.hub.authenticate(c.ctx, req.Token, false)
+	if err != nil {
+		if regulars.ErrorCode(err) == regulars.EINTERNAL {
+			c.hub.log.Error("realtime: signing a connection in", "err", err)
+			c.ws.Close(websocket.StatusInternalError, "Something went wrong on our side.")
+			return nil
+		}
+		c.refuse(err)
+		return nil
+	}
+	return who
+}
+
+// request is everything a client sends; each type uses some members.
+type request struct {
+	Type           string `json:"type"`
+	Ref            string `json:"ref"`
+	Token          string `json:"token"`
+	ConversationID int64  `json:"conversation_id"`
+	ChannelID      int64  `json:"channel_id"`
+	AfterSeq       int64  `json:"after_seq"`
+	Seq            int64  `json:"seq"`
+	Text           string `json:"text"`
+	ClientID       string `json:"client_id"`
+	EngagementID   int64  `json:"engagement_id"`
+	OvertakeFrom   int64  `json:"overtake_from"`
+}
+
+func (c *conn) readLoop() {
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		c.alive()
+		var req request
+		if typ != websocket.MessageText || json.Unmarshal(data, &req) != nil {
+			c.send(encode(&frame{Type: "error", Code: "bad_request", Detail: "Send JSON text messages."}))
+			continue
+		}
+		c.handle(&req)
+	}
+}
+
+// handle answers one request. Each goes through the app with the
+// connection's identity, so every rule and permission applies.
+func (c *conn) handle(req *request) {
+	if req.Type == "ping" {
+		c.send(encode(&frame{Type: "pong", Ref: req.Ref}))
+		return
+	}
+	who := c.fresh()
+	if who == nil {
+		return
+	}
+	var err error
+	switch req.Type {
+	case "sync":
+		err = c.sync(who, req)
+	case "send":
+		err = c.sendMessage(who, req)
+	case "take", "finish":
+		err = c.takeOrFinish(who, req)
+	case "read":
+		if who.staff != nil {
+			err = c.hub.app.MarkConversationRead(c.ctx, who.staff, req.ConversationID, req.Seq)
+		} else {
+			err = c.hub.app.FollowerRead(c.ctx, who.follower, req.ConversationID, req.Seq)
+		}
+		if err == nil && req.Ref != "" {
+			c.send(encode(&frame{Type: "ack", Ref: req.Ref}))
+		}
+	case "typing":
+		err = c.typing(who, req)
+	case "auth":
+		err = regulars.Errorf(regulars.ECONFLICT, "This connection is signed in already.")
+	default:
+		err = regulars.Errorf(regulars.EINVALID, "Unknown request type %q.", req.Type)
+	}
+	if err != nil {
+		c.send(encode(errorFrame(req, err)))
+	}
+}
+
+func errorFrame(req *request, err error) *frame {
+	code := regulars.ErrorCode(err)
+	f := &frame{Type: "error", Ref: req.Ref, ClientID: req.ClientID, Code: code, Detail: regulars.ErrorMessage(err), Fields: regulars.FieldErrors(err)}
+	var e *regulars.Error
+	if errors.As(err, &e) {
+		if oc, ok := e.Detail.(app.OwnerConflict); ok {
+			f.Owner = &api.UserRef{ID: oc.OwnerID, Name: oc.OwnerName}
+		}
+	}
+	return f
+}
+
+// cards loads the engagements of the cards among msgs.
+func (c *conn) cards(tenantID int64, msgs []*regulars.ChatMessage) map[int64]*regulars.Engagement {
+	out := map[int64]*regulars.Engagement{}
+	for _, m := range msgs {
+		if m.Kind != regulars.MessageEngagement || out[m.EngagementID] != nil {
+			continue
+		}
+		if e, err := c.hub.app.DB.TenantEngagement(c.ctx, tenantID, m.EngagementID); err == nil {
+			out[e.ID] = e
+		}
+	}
+	return out
+}
+
+const syncPage = 500
+
+// sync sends what a client missed in a conversation after a seq.
+func (c *conn) sync(who *identity, req *request) error {
+	var (
+		conv *regulars.Conversation
+		msgs []*regulars.ChatMessage
+		err  error
+	)
+	page := app.ChatPage{AfterSeq: req.AfterSeq, Limit: syncPage + 1}
+	tenantID := int64(0)
+	if who.staff != nil {
+		tenantID = who.staff.User.TenantID
+		if conv, err = c.hub.app.Conversation(c.ctx, who.staff, req.ConversationID); err != nil {
+			return err
+		}
+		msgs, err = c.hub.app.ChatMessages(c.ctx, who.staff, conv.ID, page)
+	} else {
+		tenantID = who.follower.Tenant.ID
+		if conv, err = c.hub.app.FollowerConversation(c.ctx, who.follower, req.ConversationID); err != nil {
+			return err
+		}
+		conv.ReadSeq = conv.FollowerReadSeq
+		msgs, err = c.hub.app.FollowerChatMessages(c.ctx, who.follower, conv.ID, page)
+	}
+	if err != nil {
+		return err
+	}
+	more := len(msgs) > syncPage
+	if more {
+		msgs = msgs[:syncPage]
+	}
+	cards := c.cards(tenantID, msgs)
+	out := &frame{Type: "synced", Ref: req.Ref, More: more, Messages: make([]api.ChatMessage, len(msgs))}
+	cv := api.ConversationOut(conv, who.staff != nil)
+	out.Conversation = &cv
+	for i, m := range msgs {
+		out.Messages[i] = api.MessageOut(m, cards[m.EngagementID], who.staff != nil)
+	}
+	c.send(encode(out))
+	return nil
+}
+
+func (c *conn) sendMessage(who *identity, req *request) error {
+	var (
+		conv *regulars.Conversation
+		msg  *regulars.ChatMessage
+		err  error
+	)
+	if who.staff != nil {
+		msg, err = c.hub.app.SendAgentMessage(c.ctx, who.staff, req.ConversationID, app.AgentMessage{Text: req.Text, EngagementID: req.EngagementID,
+			ClientID: req.ClientID, OvertakeFrom: req.OvertakeFrom})
+		if err != nil {
+			return err
+		}
+		if conv, err = c.hub.app.Conversation(c.ctx, who.staff, msg.ConversationID); err != nil {
+			return err
+		}
+	} else {
+		channel := req.ChannelID
+		if req.ConversationID != 0 {
+			existing, err := c.hub.app.FollowerConversation(c.ctx, who.follower, req.ConversationID)
+			if err != nil {
+				return err
+			}
+			channel = existing.ChannelID
+		}
+		if conv, msg, err = c.hub.app.FollowerSend(c.ctx, who.follower, channel, app.FollowerMessage{Text: req.Text, ClientID: req.ClientID}); err != nil {
+			return err
+		}
+	}
+	cv, m := api.ConversationOut(conv, who.staff != nil), api.MessageOut(msg, nil, who.staff != nil)
+	c.send(encode(&frame{Type: "ack", Ref: req.Ref, ClientID: req.ClientID, Conversation: &cv, Message: &m}))
+	return nil
+}
+
+func (c *conn) takeOrFinish(who *identity, req *request) error {
+	if who.staff == nil {
+		return regulars.Errorf(regulars.EFORBIDDEN, "Only agents take or finish conversations.")
+	}
+	var (
+		conv *regulars.Conversation
+		err  error
+	)
+	if req.Type == "take" {
+		conv, err = c.hub.app.TakeConversation(c.ctx, who.staff, req.ConversationID, req.OvertakeFrom)
+	} else {
+		conv, err = c.hub.app.FinishConversation(c.ctx, who.staff, req.ConversationID)
+	}
+	if err != nil {
+		return err
+	}
+	cv := api.ConversationOut(conv, true)
+	c.send(encode(&frame{Type: "ack", Ref: req.Ref, Conversation: &cv}))
+	return nil
+}
+
+// typing passes on "is typing" at most every two seconds per conversation.
+func (c *conn) typing(who *identity, req *request) error {
+	if time.Since(c.typedAt[req.ConversationID]) < 2*time.Second {
+		return nil
+	}
+	c.typedAt[req.ConversationID] = time.Now()
+	if who.staff != nil {
+		return c.hub.app.AgentTyping(c.ctx, who.staff, req.ConversationID)
+	}
+	return c.hub.app.FollowerTyping(c.ctx, who.follower, req.ConversationID)
+}

@@ -1,0 +1,361 @@
+// Package realtime is the live side of the chat: one WebSocket endpoint for
+// agents (partner staff, signed in with the session cookie or a personal
+// access token) and followers (their bearer token), fed by the event bus,
+// and the PostgreSQL LISTEN/NOTIFY implementation of that bus so that an
+// event published on one app node reaches the clients of every node.
+//
+// # Protocol
+//
+// Connect to /api/v1/ws. Agents in the browser are signed in by their
+// session cookie (same origin only); other clients send a token, either as
+// ?token=… or as the first message {"type":"auth","token":"…"} within ten
+// seconds. The server answers {"type":"hello",…} and then pushes:
+//
+//	{"type":"message","conversation":{…},"message":{…}}   a new message (also system lines)
+//	{"type":"read","conversation_id":…,"author":…,"seq":…} someone read up to seq
+//	{"type":"typing","conversation_id":…,"author":…,"name":…}
+//	{"type":"resync"}                                      events may have been missed: catch up
+//
+// Messages of a conversation are numbered 1, 2, 3 … without gaps (seq). A
+// client remembers the last number it holds for each conversation; after
+// a reconnect, a resync, or when it sees a jump, it sends
+//
+//	{"type":"sync","conversation_id":…,"after_seq":…,"ref":"…"}
+//
+// and gets {"type":"synced","conversation":{…},"messages":[…],"more":…}
+// with what it missed. Live messages may arrive during a sync: clients
+// keep one copy per seq, so nothing is lost and nothing shows twice.
+//
+// Clients may also send (each answered with {"type":"ack","ref":…} or
+// {"type":"error","ref":…,"code":…,"detail":…}):
+//
+//	{"type":"send","conversation_id":…,"text":…,"client_id":…,"overtake_from":…,"engagement_id":…}
+//	{"type":"send","channel_id":…,"text":…,"client_id":…}     (followers: starts the conversation)
+//	{"type":"take","conversation_id":…,"overtake_from":…}     (agents)
+//	{"type":"finish","conversation_id":…}                     (agents)
+//	{"type":"read","conversation_id":…,"seq":…}
+//	{"type":"typing","conversation_id":…}
+//	{"type":"ping"}                                           answered {"type":"pong"}
+//
+// Every request and every pushed event is authorized for the connection:
+// its partner, its role's chat level, the follower's own conversations.
+// A disabled user's connections close at once on every node (code 4403);
+// a connection that cannot sign in closes with 4401.
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"regulars"
+	"regulars/api"
+	"regulars/app"
+	"regulars/events"
+
+	"github.com/coder/websocket"
+)
+
+// Path is the WebSocket endpoint.
+const Path = "/api/v1/ws"
+
+// Close codes of the protocol.
+const (
+	CodeUnauthorized websocket.StatusCode = 4401 // sign in again
+	CodeRevoked      websocket.StatusCode = 4403 // access ended: do not reconnect
+	CodeTooSlow      websocket.StatusCode = 4008 // the client fell behind: reconnect and catch up
+)
+
+// Options configure the endpoint.
+type Options struct {
+	SessionCookie string   // the staff session cookie
+	Hosts         []string // hosts besides the request's own that may open cookie-signed connections
+	AuthTimeout   time.Duration
+	PingEvery     time.Duration // ping connections silent for this long
+	Recheck       time.Duration // re-check a connection's sign-in before a request when older
+	Revalidate    time.Duration // re-check idle connections' sign-in this often
+	MaxQueue      int           // frames waiting for a slow client before it is dropped
+}
+
+func (o *Options) defaults() {
+	if o.AuthTimeout == 0 {
+		o.AuthTimeout = 10 * time.Second
+	}
+	if o.PingEvery == 0 {
+		o.PingEvery = 30 * time.Second
+	}
+	if o.Recheck == 0 {
+		o.Recheck = 30 * time.Second
+	}
+	if o.Revalidate == 0 {
+		o.Revalidate = 5 * time.Minute
+	}
+	if o.MaxQueue == 0 {
+		o.MaxQueue = 512
+	}
+}
+
+// Hub holds this node's connections and hands them the bus's events.
+type Hub struct {
+	app  *app.App
+	log  *slog.Logger
+	opts Options
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	topics map[string]*topicConns
+	closed bool
+}
+
+type topicConns struct {
+	conns  map[*conn]struct{}
+	cancel func()
+}
+
+// NewHub returns a hub delivering a.Bus's events.
+func NewHub(a *app.App, log *slog.Logger, opts Options) *Hub {
+	opts.defaults()
+	return &Hub{app: a, log: log, opts: opts, conns: map[*conn]struct{}{}, topics: map[string]*topicConns{}}
+}
+
+// Register adds the endpoint to mux.
+func (h *Hub) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+Path, h.serve)
+}
+
+// Connections counts this node's open connections.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// add registers an authenticated connection and subscribes its topics.
+func (h *Hub) add(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	for _, topic := range c.topics {
+		tc := h.topics[topic]
+		if tc == nil {
+			tc = &topicConns{conns: map[*conn]struct{}{}}
+			tc.cancel = h.app.Bus.Subscribe(topic, func(ev events.Event) { h.deliver(topic, ev) })
+			h.topics[topic] = tc
+		}
+		tc.conns[c] = struct{}{}
+	}
+	return true
+}
+
+func (h *Hub) remove(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	for _, topic := range c.topics {
+		tc := h.topics[topic]
+		if tc == nil {
+			continue
+		}
+		delete(tc.conns, c)
+		if len(tc.conns) == 0 {
+			tc.cancel()
+			delete(h.topics, topic)
+		}
+	}
+}
+
+func (h *Hub) connsOf(topic string) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	tc := h.topics[topic]
+	if tc == nil {
+		return nil
+	}
+	out := make([]*conn, 0, len(tc.conns))
+	for c := range tc.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (h *Hub) all() []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// deliver hands one bus event to the connections of its topic that may
+// see it, each in the shape of its side.
+func (h *Hub) deliver(topic string, ev events.Event) {
+	conns := h.connsOf(topic)
+	if len(conns) == 0 {
+		return
+	}
+	var ce app.ChatEvent
+	if err := json.Unmarshal(ev.Data, &ce); err != nil {
+		h.log.Warn("realtime: an event that is not a chat event", "topic", topic, "err", err)
+		return
+	}
+	if ce.Type == app.EventRevoked {
+		for _, c := range conns {
+			c.close(CodeRevoked, "Your access has ended.")
+		}
+		return
+	}
+	var staff, follower []byte
+	for _, c := range conns {
+		who := c.identity()
+		if !allowed(who, &ce) {
+			continue
+		}
+		if who.staff != nil {
+			if staff == nil {
+				staff = encode(eventFrame(&ce, true))
+			}
+			c.send(staff)
+		} else {
+			if follower == nil {
+				follower = encode(eventFrame(&ce, false))
+			}
+			c.send(follower)
+		}
+	}
+}
+
+// allowed is the authorization of a pushed event: agents of the
+// conversation's partner whose role lets them read chat; the follower of
+// the conversation. Reads by an agent matter to that agent's other
+// screens only, and nobody is told about their own typing.
+func allowed(who *identity, ev *app.ChatEvent) bool {
+	switch {
+	case who.staff != nil:
+		a := who.staff
+		if a.Partner == nil || a.PartnerID() != ev.PartnerID || !a.Can(regulars.FeatureChat, regulars.LevelView) {
+			return false
+		}
+		switch ev.Type {
+		case app.EventRead:
+			return ev.Author == regulars.AuthorFollower || ev.UserID == a.User.ID
+		case app.EventTyping:
+			return ev.Author == regulars.AuthorFollower || ev.UserID != a.User.ID
+		}
+		return true
+	case who.follower != nil:
+		if ev.FollowerID != who.follower.Follower.ID {
+			return false
+		}
+		return ev.Type != app.EventTyping || ev.Author == regulars.AuthorAgent
+	}
+	return false
+}
+
+// frame is everything the server sends; each type uses some members.
+type frame struct {
+	Type           string            `json:"type"`
+	Ref            string            `json:"ref,omitempty"`
+	Conversation   *api.Conversation `json:"conversation,omitempty"`
+	Message        *api.ChatMessage  `json:"message,omitempty"`
+	Messages       []api.ChatMessage `json:"messages,omitempty"`
+	More           bool              `json:"more,omitempty"`
+	ConversationID int64             `json:"conversation_id,omitempty"`
+	Author         string            `json:"author,omitempty"`
+	UserID         int64             `json:"user_id,omitempty"`
+	Name           string            `json:"name,omitempty"`
+	Seq            int64             `json:"seq,omitempty"`
+	Role           string            `json:"role,omitempty"`
+	User           *api.UserRef      `json:"user,omitempty"`
+	CanAnswer      bool              `json:"can_answer,omitempty"`
+	Code           string            `json:"code,omitempty"`
+	Detail         string            `json:"detail,omitempty"`
+	Fields         map[string]string `json:"fields,omitempty"`
+	Owner          *api.UserRef      `json:"owner,omitempty"`
+	ClientID       string            `json:"client_id,omitempty"`
+}
+
+func encode(f *frame) []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		panic(err) // frames hold only plain data
+	}
+	return b
+}
+
+// eventFrame shapes a bus event for one side.
+func eventFrame(ev *app.ChatEvent, forStaff bool) *frame {
+	f := &frame{Type: ev.Type, ConversationID: ev.ConversationID, Author: ev.Author, Name: ev.Name, Seq: ev.Seq}
+	if forStaff {
+		f.UserID = ev.UserID
+	}
+	if ev.Conversation != nil {
+		c := api.ConversationOut(ev.Conversation, forStaff)
+		f.Conversation = &c
+	}
+	if ev.Message != nil {
+		m := api.MessageOut(ev.Message, ev.Engagement, forStaff)
+		f.Message = &m
+	}
+	return f
+}
+
+// Resync asks every client of this node to catch up: events may have been
+// missed (the bus lost its connection).
+func (h *Hub) Resync() {
+	b := encode(&frame{Type: "resync"})
+	for _, c := range h.all() {
+		c.send(b)
+	}
+}
+
+// Run pings quiet connections and re-checks idle ones' sign-in until ctx
+// ends; then it closes every connection, telling clients to reconnect
+// (to another node).
+func (h *Hub) Run(ctx context.Context) {
+	tick := time.NewTicker(h.opts.PingEvery / 3)
+	defer tick.Stop()
+	sem := make(chan struct{}, 64)
+	for {
+		select {
+		case <-ctx.Done():
+			h.mu.Lock()
+			h.closed = true
+			h.mu.Unlock()
+			for _, c := range h.all() {
+				c.close(websocket.StatusGoingAway, "The server is restarting: reconnect.")
+			}
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		for _, c := range h.all() {
+			quiet := now.Sub(time.Unix(0, c.lastSeen.Load())) >= h.opts.PingEvery
+			stale := now.Sub(c.identity().checked) >= h.opts.Revalidate
+			if !quiet && !stale {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				continue
+			}
+			go func() {
+				defer func() { <-sem }()
+				if stale {
+					c.recheck(ctx)
+				}
+				if quiet {
+					c.ping(ctx)
+				}
+			}()
+		}
+	}
+}

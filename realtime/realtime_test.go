@@ -1,0 +1,409 @@
+package realtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"regulars"
+	"regulars/app"
+	"regulars/events"
+	"regulars/internal/testenv"
+	"regulars/realtime"
+	"regulars/store"
+	"regulars/web"
+
+	"github.com/coder/websocket"
+)
+
+// frame is what the server pushes, decoded loosely for assertions.
+type frame struct {
+	Type         string              `json:"type"`
+	Ref          string              `json:"ref"`
+	Role         string              `json:"role"`
+	Code         string              `json:"code"`
+	Detail       string              `json:"detail"`
+	Author       string              `json:"author"`
+	Name         string              `json:"name"`
+	More         bool                `json:"more"`
+	Owner        *struct{ ID int64 } `json:"owner"`
+	Conversation *struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+		Owner  *struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"owner"`
+		LastSeq int64 `json:"last_seq"`
+	} `json:"conversation"`
+	Message  *message  `json:"message"`
+	Messages []message `json:"messages"`
+}
+
+type message struct {
+	Seq    int64  `json:"seq"`
+	Author string `json:"author"`
+	Kind   string `json:"kind"`
+	Text   string `json:"text"`
+	Event  string `json:"event"`
+}
+
+// client is a WebSocket connection of a test, with the frames it received.
+type client struct {
+	t      *testing.T
+	name   string
+	ws     *websocket.Conn
+	frames chan frame
+	done   chan error // the close error, once closed
+}
+
+func dial(t *testing.T, name, base string, header http.Header, query string) *client {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(base, "http") + realtime.Path + query
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: header})
+	if err != nil {
+		t.Fatalf("%s: dial: %v", name, err)
+	}
+	c := &client{t: t, name: name, ws: ws, frames: make(chan frame, 256), done: make(chan error, 1)}
+	go func() {
+		for {
+			_, data, err := ws.Read(context.Background())
+			if err != nil {
+				c.done <- err
+				close(c.frames)
+				return
+			}
+			var f frame
+			if err := json.Unmarshal(data, &f); err != nil {
+				t.Errorf("%s: %s: %v", name, data, err)
+			}
+			c.frames <- f
+		}
+	}()
+	t.Cleanup(func() { ws.Close(websocket.StatusNormalClosure, "") })
+	return c
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+		c.t.Fatalf("%s: write: %v", c.name, err)
+	}
+}
+
+// await returns the first frame matching ok, failing after 5 seconds.
+func (c *client) await(what string, ok func(frame) bool) frame {
+	c.t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case f, open := <-c.frames:
+			if !open {
+				c.t.Fatalf("%s: closed while waiting for %s: %v", c.name, what, <-c.done)
+			}
+			if ok(f) {
+				return f
+			}
+		case <-timeout:
+			c.t.Fatalf("%s: no %s within 5 s", c.name, what)
+		}
+	}
+}
+
+// quiet fails if a frame matching bad arrives within d.
+func (c *client) quiet(d time.Duration, what string, bad func(frame) bool) {
+	c.t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case f, open := <-c.frames:
+			if !open {
+				return
+			}
+			if bad(f) {
+				c.t.Fatalf("%s: received %s: %+v", c.name, what, f)
+			}
+		case <-timeout:
+			return
+		}
+	}
+}
+
+// closedWith waits for the server to close the connection with code.
+func (c *client) closedWith(code websocket.StatusCode) {
+	c.t.Helper()
+	for {
+		select {
+		case _, open := <-c.frames:
+			if open {
+				continue
+			}
+			err := <-c.done
+			if got := websocket.CloseStatus(err); got != code {
+				c.t.Fatalf("%s: closed with %v (%v), want %d", c.name, got, err, code)
+			}
+			return
+		case <-time.After(5 * time.Second):
+			c.t.Fatalf("%s: still open, want it closed with %d", c.name, code)
+		}
+	}
+}
+
+func isMessage(text string) func(frame) bool {
+	return func(f frame) bool { return f.Type == "message" && f.Message != nil && f.Message.Text == text }
+}
+
+// world is a server with a follower token and signed-in agents.
+type world struct {
+	t   *testing.T
+	srv *testenv.Server
+	w   *testenv.World
+	ctx context.Context
+}
+
+func newWorld(t *testing.T, db *store.DB) *world {
+	w := testenv.NewWorld(t, db)
+	return &world{t: t, srv: testenv.NewServer(t, db), w: w, ctx: context.Background()}
+}
+
+// agent adds a user of partnerID with level on chat and returns the
+// session cookie header of a browser signed in as them (same origin).
+func (w *world) agent(partnerID int64, email string, level regulars.Level) (*regulars.User, http.Header) {
+	w.t.Helper()
+	u := w.w.AddUser(w.t, partnerID, email, regulars.Permissions{regulars.FeatureChat: level})
+	c := w.srv.SignedIn(w.t, email)
+	base, _ := url.Parse(w.srv.URL)
+	for _, ck := range c.Jar.Cookies(base) {
+		if ck.Name == web.SessionCookie {
+			return u, http.Header{"Cookie": {ck.Name + "=" + ck.Value}, "Origin": {w.srv.URL}}
+		}
+	}
+	w.t.Fatal("no session cookie")
+	return nil, nil
+}
+
+// follower signs a new follower up, following partner A's channel.
+func (w *world) follower(email string) (*app.FollowerActor, string) {
+	w.t.Helper()
+	s, err := w.srv.App.SignUpFollower(w.ctx, app.SignUpInput{Tenant: "test", Password: testenv.Password, ProfileInput: app.ProfileInput{Name: "Mia", Email: email}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.srv.App.Follow(w.ctx, s.Actor, w.w.Channel.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	return s.Actor, s.Token
+}
+
+func TestLiveChatAcrossAgentsAndFollower(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ann, annHeader := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
+		bob, bobHeader := w.agent(w.w.Partner.ID, "bob@alpha.example", regulars.LevelUpdate)
+		_, otherHeader := w.agent(w.w.OtherPartner.ID, "otto@beta.example", regulars.LevelManage)
+		_, token := w.follower("mia@example.com")
+
+		a := dial(t, "ann", w.srv.URL, annHeader, "")
+		b := dial(t, "bob", w.srv.URL, bobHeader, "")
+		other := dial(t, "otto", w.srv.URL, otherHeader, "")
+		f := dial(t, "mia", w.srv.URL, nil, "")
+		f.send(map[string]any{"type": "auth", "token": token})
+		for _, c := range []*client{a, b, other, f} {
+			c.await("hello", func(f frame) bool { return f.Type == "hello" })
+		}
+
+		// The follower writes: both agents see an unanswered conversation.
+		f.send(map[string]any{"type": "send", "channel_id": w.w.Channel.ID, "text": "Hello?", "client_id": "m1", "ref": "1"})
+		ack := f.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == "1" })
+		convID := ack.Conversation.ID
+		for _, c := range []*client{a, b} {
+			got := c.await("the follower's message", isMessage("Hello?"))
+			if got.Conversation.Status != regulars.ConversationUnanswered {
+				t.Fatalf("%s sees %s", c.name, got.Conversation.Status)
+			}
+		}
+
+		// Typing reaches the agents.
+		f.send(map[string]any{"type": "typing", "conversation_id": convID})
+		a.await("typing", func(f frame) bool { return f.Type == "typing" && f.Author == "follower" })
+
+		// Ann answers and owns it; the follower sees her join, then the answer.
+		a.send(map[string]any{"type": "send", "conversation_id": convID, "text": "Hi, Ann here", "ref": "a1"})
+		a.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == "a1" })
+		f.await("Ann joined", func(f frame) bool {
+			return f.Type == "message" && f.Message.Kind == regulars.MessageSystem && f.Message.Text == "User ann@alpha.example joined the conversation"
+		})
+		f.await("Ann's answer", isMessage("Hi, Ann here"))
+		b.await("the owner change", func(f frame) bool {
+			return f.Type == "message" && f.Conversation.Owner != nil && f.Conversation.Owner.ID == ann.ID
+		})
+
+		// Bob is warned with Ann as the owner, confirms, and Ann sees it move.
+		b.send(map[string]any{"type": "send", "conversation_id": convID, "text": "Bob here", "ref": "b1"})
+		warn := b.await("the warning", func(f frame) bool { return f.Type == "error" && f.Ref == "b1" })
+		if warn.Code != regulars.ECONFLICT || warn.Owner == nil || warn.Owner.ID != ann.ID || !strings.Contains(warn.Detail, "ann@alpha.example") {
+			t.Fatalf("warning %+v", warn)
+		}
+		b.send(map[string]any{"type": "send", "conversation_id": convID, "text": "Bob here", "ref": "b2", "overtake_from": ann.ID})
+		b.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == "b2" })
+		a.await("the overtake", func(f frame) bool {
+			return f.Type == "message" && f.Message.Event == regulars.ChatOvertake && f.Conversation.Owner.ID == bob.ID
+		})
+
+		// Another partner's agent heard nothing of it.
+		other.quiet(200*time.Millisecond, "another partner's event", func(f frame) bool { return f.Type == "message" || f.Type == "typing" })
+	})
+}
+
+// A client that drops and comes back catches up from the last message it
+// holds: nothing lost, nothing twice.
+func TestResumeAfterDrop(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		_, annHeader := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
+		fa, token := w.follower("mia@example.com")
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "one"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		f.await("hello", func(f frame) bool { return f.Type == "hello" && f.Role == "follower" })
+		a := dial(t, "ann", w.srv.URL, annHeader, "")
+		a.await("hello", func(f frame) bool { return f.Type == "hello" && f.Role == "agent" })
+		a.send(map[string]any{"type": "send", "conversation_id": conv.ID, "text": "two", "ref": "x"})
+		last := f.await("two", isMessage("two")).Message.Seq // 1 one, 2 take, 3 two
+
+		f.ws.Close(websocket.StatusNormalClosure, "network drop")
+		for _, text := range []string{"three", "four", "five"} {
+			a.send(map[string]any{"type": "send", "conversation_id": conv.ID, "text": text})
+		}
+		a.await("five", isMessage("five"))
+
+		f2 := dial(t, "mia again", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		f2.await("hello", func(f frame) bool { return f.Type == "hello" })
+		f2.send(map[string]any{"type": "sync", "conversation_id": conv.ID, "after_seq": last, "ref": "s"})
+		got := f2.await("synced", func(f frame) bool { return f.Type == "synced" })
+		var texts []string
+		for i, m := range got.Messages {
+			if m.Seq != last+int64(i)+1 {
+				t.Fatalf("sync gave seq %d at %d", m.Seq, i)
+			}
+			texts = append(texts, m.Text)
+		}
+		if strings.Join(texts, ",") != "three,four,five" || got.More {
+			t.Fatalf("caught up with %v (more %v), want three,four,five", texts, got.More)
+		}
+	})
+}
+
+func TestConnectionAuthorization(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		_, annHeader := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
+		vera, veraHeader := w.agent(w.w.Partner.ID, "vera@alpha.example", regulars.LevelView)
+		_, noChat := w.agent(w.w.Partner.ID, "nochat@alpha.example", regulars.LevelNone)
+		fa, _ := w.follower("mia@example.com")
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// The session cookie from another site signs nobody in (the
+		// connection then waits for a token, and anything else closes it).
+		evil := annHeader.Clone()
+		evil.Set("Origin", "https://evil.example")
+		c := dial(t, "cross-site", w.srv.URL, evil, "")
+		c.send(map[string]any{"type": "sync", "conversation_id": conv.ID})
+		c.closedWith(realtime.CodeUnauthorized)
+
+		// A bad token, and a role without chat, are refused.
+		dial(t, "bad token", w.srv.URL, nil, "?token=rgf_nope").closedWith(realtime.CodeUnauthorized)
+		dial(t, "no chat", w.srv.URL, noChat, "").closedWith(realtime.CodeRevoked)
+
+		// View only: reads live, cannot answer.
+		v := dial(t, "vera", w.srv.URL, veraHeader, "")
+		v.await("hello", func(f frame) bool { return f.Type == "hello" })
+		v.send(map[string]any{"type": "send", "conversation_id": conv.ID, "text": "x", "ref": "v"})
+		if e := v.await("refusal", func(f frame) bool { return f.Type == "error" }); e.Code != regulars.EFORBIDDEN {
+			t.Fatalf("view-only send: %+v", e)
+		}
+		v.send(map[string]any{"type": "sync", "conversation_id": conv.ID, "ref": "s"})
+		v.await("history", func(f frame) bool { return f.Type == "synced" && len(f.Messages) == 1 })
+
+		// Disabling a user closes their connections at once.
+		a := dial(t, "ann", w.srv.URL, annHeader, "")
+		a.await("hello", func(f frame) bool { return f.Type == "hello" })
+		owner, err := w.srv.App.SignIn(w.ctx, w.w.Owner.Email, testenv.Password, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.srv.App.SetUserEnabled(w.ctx, owner.Actor, vera.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		v.closedWith(realtime.CodeRevoked)
+		a.send(map[string]any{"type": "ping", "ref": "p"})
+		a.await("pong", func(f frame) bool { return f.Type == "pong" })
+	})
+}
+
+// Two buses on one PostgreSQL database stand for two app nodes: an event
+// published on one reaches the other's subscribers, large ones too.
+func TestPGBusAcrossNodes(t *testing.T) {
+	db1 := testenv.OpenPostgres(t)
+	db2, err := store.Open(context.Background(), db1.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	log := testenv.Logger(t)
+	n1, n2 := realtime.NewPGBus(db1, log), realtime.NewPGBus(db2, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go n1.Run(ctx)
+	go n2.Run(ctx)
+	for _, n := range []*realtime.PGBus{n1, n2} {
+		select {
+		case <-n.Ready():
+		case <-time.After(10 * time.Second):
+			t.Fatal("a node does not listen")
+		}
+	}
+	got1, got2 := make(chan string, 10), make(chan string, 10)
+	n1.Subscribe("partner:1", func(ev events.Event) { got1 <- string(ev.Data) })
+	n2.Subscribe("partner:1", func(ev events.Event) { got2 <- string(ev.Data) })
+	big := fmt.Sprintf(`{"text":%q}`, strings.Repeat("é", 9000))
+	for _, data := range []string{`{"n":1}`, big, `{"n":3}`} {
+		if err := n1.Publish(ctx, "partner:1", []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []string{`{"n":1}`, big, `{"n":3}`} {
+		for _, ch := range []chan string{got1, got2} {
+			select {
+			case got := <-ch:
+				if got != want {
+					t.Fatalf("event %d: got %d bytes, want %d", i, len(got), len(want))
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("event %d did not arrive", i)
+			}
+		}
+	}
+	// Each node delivers each event once: its own notifications are skipped.
+	select {
+	case got := <-got1:
+		t.Fatalf("node 1 got an event twice: %.40s", got)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := n1.Publish(ctx, "partner:1", []byte("not json")); err == nil {
+		t.Fatal("a non-JSON event was published")
+	}
+}
