@@ -50,6 +50,7 @@ func (h *Handler) buildRoutes() []httpx.Route {
 		r("POST", "/admin/support", partner, regulars.FeatureSupport, none, h.sendSupport),
 	}
 	routes = append(routes, h.loyaltyRoutes()...)
+	routes = append(routes, h.chatRoutes()...)
 	routes = append(routes, h.userRoutes("/admin", partner, regulars.FeatureUsers)...)
 	routes = append(routes, h.roleRoutes("/admin", partner, regulars.FeatureRoles)...)
 	routes = append(routes, h.locationRoutes()...)
@@ -111,10 +112,8 @@ type section struct {
 }
 
 var upcomingSections = []section{
-	{"/admin/chat", "Chat", "Live conversations with your followers will appear here: unanswered first, then yours and all active ones.", "Make sure chat is enabled on your channels.", regulars.FeatureChat},
 	{"/admin/segmentations", "Segmentations", "Target specific groups of followers by age, gender, language, points, levels and lists.", "You can use more than one segmentation for one engagement.", regulars.FeatureSegmentations},
 	{"/admin/lists", "Custom end-user lists", "Upload lists of followers (CSV) and use them in segmentations.", "Rows identify followers by end-user ID, email or phone.", regulars.FeatureCustomLists},
-	{"/admin/canned", "Canned responses", "Prepared answers your agents insert into the chat with a click or a / shortcut.", "Group them in categories.", regulars.FeatureCanned},
 }
 
 var upcomingTenantSections = []section{}

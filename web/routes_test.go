@@ -93,6 +93,8 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 			f.t.Fatal(err)
 		}
 		id = strconv.FormatInt(l.ID, 10)
+	case strings.HasPrefix(p, "/admin/chat"), strings.HasPrefix(p, "/admin/canned"):
+		id = f.chatFixture(p)
 	case strings.HasPrefix(p, "/tenant/partners/{id}"):
 		id = strconv.FormatInt(f.w.Partner.ID, 10)
 	case strings.HasPrefix(p, "/tenant/packages/{id}"):

@@ -97,7 +97,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 func (h *Handler) parseTemplates() error {
 	h.pages = map[string]*template.Template{}
-	base, err := template.New("").Funcs(h.funcs()).ParseFS(templateFS, "templates/*.html")
+	base, err := template.New("").Funcs(h.funcs()).Funcs(chatFuncs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,508 @@
+// The agents' chat, live: the list and the open thread update as events
+// arrive over the WebSocket; the composer sends over it, asks before
+// taking a conversation over from its owner, inserts canned responses
+// (click, or "/" and a few letters), sends files and engagement cards.
+// Without this script every link and form still works.
+
+// Modules are imported by their content-hashed URLs (given by the page), so
+// that app.js is the very module the layout loaded and a changed live.js
+// is never taken from the cache.
+
+const doc = document;
+const root = doc.getElementById("chat");
+let confirmDialog, Live, newClientID;
+
+if (root) {
+  ({ confirmDialog } = await import(root.dataset.appJs));
+  ({ Live, newClientID } = await import(root.dataset.liveJs));
+  start();
+}
+
+function start() {
+  doc.documentElement.classList.add("js");
+  const me = Number(root.dataset.me);
+  const convID = Number(root.dataset.conversation || 0);
+  const canAnswer = root.dataset.canAnswer === "1";
+  const canManage = root.dataset.canManage === "1";
+  const messages = doc.getElementById("messages");
+  const typingLine = doc.getElementById("typing");
+  const liveState = doc.getElementById("live-state");
+  let owner = 0;
+  let status = "";
+
+  localTimes(doc);
+  scrollDown(true);
+
+  const live = new Live({
+    onState(state, detail) {
+      liveState.textContent =
+        state === "offline" ? "Reconnecting…" : state === "closed" ? detail?.reason || "Signed out. Reload the page." : "";
+      if (state === "closed" && detail?.code === 4401) location.reload();
+    },
+    onHello() {
+      refreshList();
+    },
+    onMessage(m, conv) {
+      if (m.conversation_id !== convID) return;
+      showMessage(m);
+      if (conv) showState(conv);
+      if (m.author === "follower") markRead(m.seq);
+    },
+    onEvent(f) {
+      switch (f.type) {
+        case "message":
+          listEvent(f);
+          break;
+        case "typing":
+          if (f.conversation_id === convID) showTyping(f);
+          break;
+        case "read":
+          if (f.author === "agent") setUnread(f.conversation_id, 0);
+          break;
+      }
+    },
+  });
+  if (convID) {
+    live.track(convID, Number(root.dataset.lastSeq || 0));
+    owner = Number(doc.querySelector(`.conv[data-id="${convID}"]`)?.dataset.owner || 0);
+  }
+
+  /* ------------------------------------------------------------ list */
+
+  let refreshTimer = 0;
+  function refreshList() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(async () => {
+      const q = new URLSearchParams({ tab: root.dataset.tab, q: root.dataset.q });
+      const res = await fetch("/admin/chat" + (convID ? "/" + convID : "") + "?" + q, { headers: { "X-Fragment": "list" } }).catch(() => null);
+      if (!res?.ok) return;
+      const body = doc.getElementById("chat-list-body");
+      const scroll = body.querySelector(".conversations")?.scrollTop || 0;
+      body.innerHTML = await res.text();
+      body.querySelector(".conversations").scrollTop = scroll;
+      localTimes(body);
+    }, 150);
+  }
+
+  // listEvent keeps the list current: a new message moves its row to the
+  // top; a changed status or owner (a system line) or an unknown
+  // conversation reloads the list, tab counts included.
+  function listEvent(f) {
+    const c = f.conversation;
+    const row = doc.querySelector(`.conv[data-id="${c.id}"]`);
+    if (!row || f.message.kind === "system") {
+      refreshList();
+      return;
+    }
+    row.querySelector(".conv-preview").textContent = (f.message.author === "agent" ? "You: " : "") + c.last_preview;
+    const time = row.querySelector(".conv-time");
+    time.setAttribute("datetime", c.last_message_at);
+    localTimes(row);
+    if (f.message.author === "follower" && c.id !== convID) {
+      setUnread(c.id, Number(row.querySelector(".unread").textContent || 0) + 1);
+    }
+    const list = row.parentElement;
+    if (list.firstElementChild !== row) list.prepend(row);
+    row.classList.remove("conv-new");
+    void row.offsetWidth;
+    row.classList.add("conv-new");
+  }
+
+  function setUnread(id, n) {
+    const badge = doc.querySelector(`.conv[data-id="${id}"] .unread`);
+    if (!badge) return;
+    badge.textContent = String(n);
+    badge.hidden = n === 0;
+  }
+
+  doc.getElementById("chat-q")?.addEventListener("search", (e) => e.target.form.requestSubmit());
+
+  /* ---------------------------------------------------------- thread */
+
+  function showState(c) {
+    owner = c.owner?.id || 0;
+    status = c.status;
+    const badge = doc.getElementById("conv-status");
+    if (badge) badge.innerHTML = `<span class="badge badge-${c.status}">${cap(c.status)}</span>`;
+    const who = doc.getElementById("conv-owner");
+    if (who) {
+      who.textContent = "";
+      if (c.owner) who.append("Owner: ", el("strong", {}, c.owner.name));
+      else who.append("No owner");
+    }
+    const finish = doc.getElementById("finish-form");
+    if (finish) finish.hidden = !(canAnswer && status !== "finished" && (owner === me || canManage));
+    const warning = doc.getElementById("overtake-warning");
+    if (warning && owner === me) warning.remove();
+  }
+
+  function nearBottom() {
+    return messages && messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
+  }
+
+  function scrollDown(force) {
+    if (messages && (force || nearBottom())) messages.scrollTop = messages.scrollHeight;
+  }
+
+  function showMessage(m) {
+    if (!messages || messages.querySelector(`[data-seq="${m.seq}"]`)) return;
+    const stick = nearBottom();
+    const pending = m.client_id && messages.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
+    const node = messageEl(m);
+    if (pending) pending.replaceWith(node);
+    else {
+      // Keep the order by number, pending bubbles last.
+      const after = [...messages.querySelectorAll("[data-seq]")].find((x) => Number(x.dataset.seq) > m.seq);
+      const firstPending = messages.querySelector(".msg-pending");
+      messages.insertBefore(node, after || firstPending || null);
+    }
+    if (stick || m.author === "agent") scrollDown(true);
+  }
+
+  let typingTimer = 0;
+  function showTyping(f) {
+    typingLine.textContent = (f.name || "The follower") + " is typing";
+    typingLine.append(doc.getElementById("typing-dots").content.cloneNode(true));
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => (typingLine.textContent = ""), 4000);
+  }
+
+  let readTimer = 0;
+  function markRead(seq) {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      if (!doc.hidden) live.send({ type: "read", conversation_id: convID, seq });
+    }, 300);
+  }
+  doc.addEventListener("visibilitychange", () => {
+    if (!doc.hidden && convID) live.send({ type: "read", conversation_id: convID, seq: live.seqs.get(convID) || 0 });
+  });
+
+  /* -------------------------------------------------------- composer */
+
+  const composer = doc.getElementById("composer");
+  const text = doc.getElementById("composer-text");
+  if (composer && canAnswer) setupComposer();
+
+  // send sends a message, asking to overtake when another agent owns the
+  // conversation. The bubble shows at once and settles when stored.
+  async function send(payload, label) {
+    const clientID = newClientID();
+    const bubble = pendingBubble(label, clientID);
+    let overtake = 0;
+    for (;;) {
+      try {
+        await live.request({ type: "send", conversation_id: convID, client_id: clientID, overtake_from: overtake, ...payload });
+        bubble.classList.remove("msg-pending");
+        return true;
+      } catch (err) {
+        if (err.code === "conflict" && err.owner) {
+          const yes = await confirmDialog(`${err.owner.name} is answering this conversation. Take it over?`, { label: "Yes, take it over" });
+          if (yes) {
+            overtake = err.owner.id;
+            continue;
+          }
+          bubble.remove();
+          return false;
+        }
+        if (err.code === "offline" || err.code === "timeout") {
+          // Sent again with the same key: stored once however often.
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        bubble.classList.add("msg-failed");
+        bubble.querySelector(".msg-meta").textContent = err.detail || err.message;
+        return false;
+      }
+    }
+  }
+
+  function pendingBubble(label, clientID) {
+    const li = el("li", { class: "msg msg-agent msg-pending", "data-client": clientID });
+    li.append(el("div", { class: "bubble" }, el("p", { class: "msg-text" }, label)), el("p", { class: "msg-meta" }, "Sending…"));
+    messages.append(li);
+    scrollDown(true);
+    return li;
+  }
+
+  function setupComposer() {
+    composer.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const value = text.value.trim();
+      if (!value) return text.focus();
+      text.value = "";
+      closeMenu();
+      if (!(await send({ text: value }, value))) text.value = text.value || value;
+    });
+    text.addEventListener("keydown", (e) => {
+      if (menuKeys(e)) return;
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    let typedAt = 0;
+    text.addEventListener("input", () => {
+      updateMenu();
+      if (Date.now() - typedAt > 2000) {
+        typedAt = Date.now();
+        live.send({ type: "typing", conversation_id: convID });
+      }
+    });
+
+    // Canned responses: the picker inserts on click.
+    const picker = doc.getElementById("canned-picker");
+    picker?.addEventListener("click", (e) => {
+      const item = e.target.closest(".canned-item");
+      if (!item) return;
+      insert(item.dataset.text, null);
+      picker.open = false;
+    });
+
+    // Files go up as soon as they are chosen.
+    const file = doc.getElementById("attach-file");
+    file?.addEventListener("change", async () => {
+      const f = file.files[0];
+      if (f) await upload(f);
+      file.value = "";
+    });
+
+    // Engagements: the picker opens in a dialog.
+    doc.getElementById("engagement-button")?.addEventListener("click", (e) => {
+      e.preventDefault();
+      openPicker(e.currentTarget.href);
+    });
+  }
+
+  /* "/" shortcut: the words after a slash pick a canned response. */
+
+  const canned = JSON.parse(doc.getElementById("canned-data")?.textContent || "[]");
+  const menu = doc.getElementById("canned-menu");
+  let matches = [];
+  let selected = 0;
+
+  function slashQuery() {
+    const before = text.value.slice(0, text.selectionStart);
+    const m = /(^|\s)\/([^\s/]*)$/.exec(before);
+    return m ? { query: m[2].toLowerCase(), start: before.length - m[2].length - 1 } : null;
+  }
+
+  function updateMenu() {
+    const q = slashQuery();
+    if (!q || !canned.length) return closeMenu();
+    matches = canned.filter((c) => c.title.toLowerCase().includes(q.query) || c.category.toLowerCase().startsWith(q.query));
+    matches.sort((a, b) => a.title.toLowerCase().indexOf(q.query) - b.title.toLowerCase().indexOf(q.query));
+    if (!matches.length) return closeMenu();
+    selected = 0;
+    menu.replaceChildren(
+      ...matches.slice(0, 8).map((c, i) => {
+        const li = el("li", { role: "option", "aria-selected": String(i === 0), "data-i": String(i) }, el("strong", {}, c.title), el("span", {}, c.text));
+        li.addEventListener("mousedown", (e) => {
+          e.preventDefault();
+          choose(i);
+        });
+        return li;
+      }),
+    );
+    menu.hidden = false;
+  }
+
+  function closeMenu() {
+    if (menu) menu.hidden = true;
+    matches = [];
+  }
+
+  function menuKeys(e) {
+    if (!menu || menu.hidden || !matches.length) return false;
+    const n = Math.min(matches.length, 8);
+    switch (e.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        selected = (selected + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+        menu.querySelectorAll("li").forEach((li, i) => li.setAttribute("aria-selected", String(i === selected)));
+        break;
+      case "Enter":
+      case "Tab":
+        choose(selected);
+        break;
+      case "Escape":
+        closeMenu();
+        break;
+      default:
+        return false;
+    }
+    e.preventDefault();
+    return true;
+  }
+
+  function choose(i) {
+    const q = slashQuery();
+    insert(matches[i].text, q);
+    closeMenu();
+  }
+
+  // insert puts s at the caret, or in place of the "/query" typed.
+  function insert(s, q) {
+    const start = q ? q.start : text.selectionStart;
+    const end = text.selectionEnd;
+    text.value = text.value.slice(0, start) + s + text.value.slice(end);
+    text.focus();
+    text.selectionStart = text.selectionEnd = start + s.length;
+  }
+
+  /* Files */
+
+  async function upload(f) {
+    const clientID = newClientID();
+    const bubble = pendingBubble("📎 " + f.name, clientID);
+    let overtake = 0;
+    for (;;) {
+      const body = new FormData();
+      body.append("file", f);
+      body.append("client_id", clientID);
+      if (overtake) body.append("overtake_from", String(overtake));
+      const res = await fetch(`/admin/chat/${convID}/attachments`, { method: "POST", body, headers: { Accept: "application/json" } }).catch(() => null);
+      if (!res) {
+        bubble.classList.add("msg-failed");
+        bubble.querySelector(".msg-meta").textContent = "Not sent: no connection.";
+        return;
+      }
+      const out = await res.json().catch(() => ({}));
+      if (res.ok) {
+        showMessage(out);
+        bubble.remove();
+        return;
+      }
+      if (res.status === 409 && out.owner) {
+        if (await confirmDialog(`${out.owner.name} is answering this conversation. Take it over?`, { label: "Yes, take it over" })) {
+          overtake = out.owner.id;
+          continue;
+        }
+        bubble.remove();
+        return;
+      }
+      bubble.classList.add("msg-failed");
+      const fields = out.fields ? Object.values(out.fields).join(" ") : "";
+      bubble.querySelector(".msg-meta").textContent = fields || out.detail || "Not sent.";
+      return;
+    }
+  }
+
+  /* Engagement picker */
+
+  let dialog;
+  async function openPicker(url) {
+    const res = await fetch(url, { headers: { "X-Fragment": "1" } }).catch(() => null);
+    if (!res?.ok) {
+      location.href = url;
+      return;
+    }
+    if (!dialog) {
+      dialog = el("dialog", { class: "picker-dialog", "aria-label": "Send an engagement" });
+      dialog.addEventListener("click", async (e) => {
+        if (e.target === dialog) return dialog.close();
+        const chip = e.target.closest(".chip");
+        if (chip) {
+          e.preventDefault();
+          openPicker(chip.href);
+        }
+        if (e.target.closest(".picker-back")) {
+          e.preventDefault();
+          dialog.close();
+        }
+      });
+      dialog.addEventListener("submit", async (e) => {
+        const form = e.target.closest(".pick");
+        if (!form) return;
+        e.preventDefault();
+        dialog.close();
+        const name = form.querySelector("strong")?.textContent || "Engagement";
+        await send({ engagement_id: Number(form.dataset.engagement) }, "🎁 " + name);
+      });
+      doc.body.append(dialog);
+    }
+    dialog.innerHTML = await res.text();
+    if (!dialog.open) dialog.showModal();
+  }
+
+  /* History panel */
+
+  const toggle = doc.getElementById("history-toggle");
+  const setHistory = (open) => {
+    root.classList.toggle("history-open", open);
+    toggle?.setAttribute("aria-expanded", String(open));
+  };
+  toggle?.addEventListener("click", () => setHistory(!root.classList.contains("history-open")));
+  doc.getElementById("history")?.addEventListener("click", async (e) => {
+    if (e.target.closest(".history-close")) return setHistory(false);
+    const chip = e.target.closest(".chip");
+    if (!chip) return;
+    e.preventDefault();
+    const res = await fetch(`/admin/chat/${convID}/history?kind=${encodeURIComponent(chip.dataset.kind)}`).catch(() => null);
+    if (!res?.ok) return;
+    doc.getElementById("history").innerHTML = await res.text();
+    localTimes(doc.getElementById("history"));
+  });
+  doc.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && root.classList.contains("history-open") && !doc.querySelector("dialog[open]")) setHistory(false);
+  });
+}
+
+/* ------------------------------------------------------------ helpers */
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function cap(s) {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+const sameDay = (a, b) => a.toDateString() === b.toDateString();
+
+// localTimes shows <time datetime> in the reader's time zone.
+function localTimes(scope) {
+  const now = new Date();
+  for (const t of scope.querySelectorAll("time[datetime]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d) || d.getFullYear() < 2000) {
+      t.textContent = "";
+      continue;
+    }
+    const clock = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    t.textContent = sameDay(d, now) ? clock : d.toLocaleDateString([], { day: "numeric", month: "short" }) + " " + clock;
+    t.title = d.toLocaleString();
+  }
+}
+
+const attachmentURL = (id) => `/admin/chat-files/${id}`;
+
+// messageEl builds a message the way the page renders it.
+function messageEl(m) {
+  const time = el("time", { datetime: m.created_at });
+  if (m.kind === "system") {
+    const li = el("li", { class: "msg msg-system", "data-seq": String(m.seq) }, el("p", {}, el("span", { class: "msg-text" }, m.text), " · ", time));
+    localTimes(li);
+    return li;
+  }
+  const bubble = el("div", { class: "bubble" });
+  const a = m.attachment;
+  if (a) {
+    if (a.content_type.startsWith("image/")) {
+      bubble.append(el("a", { class: "att-img", href: attachmentURL(a.id), target: "_blank", rel: "noopener" }, el("img", { src: attachmentURL(a.id), alt: a.name, loading: "lazy" })));
+    } else {
+      bubble.append(el("a", { class: "att-file", href: attachmentURL(a.id) }, "📄 " + a.name));
+    }
+  }
+  if (m.engagement) {
+    const e = m.engagement;
+    bubble.append(el("div", { class: "eng-card" }, el("span", { class: `eng-kind eng-${e.kind}` }, e.kind), el("strong", {}, e.name), e.description ? el("span", { class: "muted" }, e.description) : null));
+  }
+  if (m.text) bubble.append(el("p", { class: "msg-text" }, m.text));
+  const li = el("li", { class: `msg msg-${m.author}`, "data-seq": String(m.seq) }, bubble, el("p", { class: "msg-meta" }, (m.author === "agent" ? m.agent?.name || "Agent" : "Follower") + " · ", time));
+  localTimes(li);
+  return li;
+}

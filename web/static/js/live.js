@@ -1,0 +1,215 @@
+// Live: the chat's WebSocket client, shared by the agents' chat and the
+// follower app. Plain ES module, no build step.
+//
+//   const live = new Live({ token, onMessage, onEvent, onState });
+//   live.track(conversationId, lastSeq);   // keep this thread gap-free
+//   await live.request({ type: "send", conversation_id, text, client_id });
+//
+// One connection per page. It reconnects with a growing delay after a drop
+// and catches up: every tracked conversation is synced from the last
+// message it holds. Messages carry gap-free numbers (seq) per
+// conversation, so onMessage sees each message of a tracked conversation
+// once and in order, whatever the network did: duplicates are dropped, a
+// gap triggers a sync.
+
+const PING_EVERY = 25000;
+const ANSWER_WITHIN = 10000;
+
+export class Live {
+  constructor({ token = "", onMessage = () => {}, onEvent = () => {}, onState = () => {}, onHello = () => {} } = {}) {
+    this.token = token;
+    this.onMessage = onMessage; // (message, conversation) for each new message, in order
+    this.onEvent = onEvent; // (frame) for every other frame: read, typing, messages of untracked conversations
+    this.onState = onState; // ("connecting" | "live" | "offline" | "closed", detail)
+    this.onHello = onHello;
+    this.seqs = new Map(); // conversation id → last seq held
+    this.held = new Map(); // conversation id → Map(seq → [message, conversation]) beyond a gap
+    this.syncing = new Set();
+    this.pending = new Map(); // ref → {resolve, reject, timer}
+    this.queue = [];
+    this.refs = 0;
+    this.delay = 500;
+    this.closed = false;
+    this.ws = null;
+    this.connect();
+    this.pinger = setInterval(() => this.ping(), PING_EVERY);
+    addEventListener("online", () => this.reconnectNow());
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) this.reconnectNow();
+    });
+  }
+
+  url() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return proto + "//" + location.host + "/api/v1/ws";
+  }
+
+  connect() {
+    if (this.closed) return;
+    this.onState("connecting");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.token) ws.send(JSON.stringify({ type: "auth", token: this.token }));
+    };
+    ws.onmessage = (e) => {
+      this.lastFrame = Date.now();
+      let f;
+      try {
+        f = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      this.receive(f);
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      for (const [, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(Object.assign(new Error("The connection dropped."), { code: "offline" }));
+      }
+      this.pending.clear();
+      if (e.code === 4401 || e.code === 4403) {
+        this.closed = true;
+        this.onState("closed", { code: e.code, reason: e.reason });
+        return;
+      }
+      this.onState("offline");
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 15000);
+    };
+  }
+
+  reconnectNow() {
+    if (this.closed) return;
+    if (this.ws && this.ws.readyState <= 1) {
+      this.ping();
+      return;
+    }
+    this.delay = 500;
+  }
+
+  // ping asks for an answer; a connection that stays silent is dropped
+  // and made again (the network may have gone without a close).
+  ping() {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== 1) return;
+    const sent = Date.now();
+    ws.send(JSON.stringify({ type: "ping" }));
+    setTimeout(() => {
+      if (this.ws === ws && (this.lastFrame || 0) < sent) ws.close();
+    }, ANSWER_WITHIN);
+  }
+
+  receive(f) {
+    switch (f.type) {
+      case "hello":
+        this.delay = 500;
+        this.onState("live");
+        this.onHello(f);
+        for (const m of this.queue.splice(0)) this.ws.send(m);
+        for (const id of this.seqs.keys()) this.sync(id);
+        return;
+      case "message":
+        if (f.message && this.seqs.has(f.message.conversation_id)) {
+          this.accept(f.message, f.conversation);
+          this.onEvent({ ...f, tracked: true });
+        } else {
+          this.onEvent(f);
+        }
+        return;
+      case "synced":
+        this.syncing.delete(f.conversation.id);
+        for (const m of f.messages || []) this.accept(m, f.conversation);
+        if (f.more) this.sync(f.conversation.id);
+        break;
+      case "resync":
+        for (const id of this.seqs.keys()) this.sync(id);
+        break;
+    }
+    if (f.ref && this.pending.has(f.ref)) {
+      const p = this.pending.get(f.ref);
+      this.pending.delete(f.ref);
+      clearTimeout(p.timer);
+      if (f.type === "error") p.reject(Object.assign(new Error(f.detail || "Refused."), f));
+      else p.resolve(f);
+      return;
+    }
+    this.onEvent(f);
+  }
+
+  // track keeps a conversation's messages gap-free from lastSeq on.
+  track(id, lastSeq = 0) {
+    this.seqs.set(id, lastSeq);
+    this.held.set(id, new Map());
+  }
+
+  untrack(id) {
+    this.seqs.delete(id);
+    this.held.delete(id);
+  }
+
+  accept(m, conversation) {
+    const id = m.conversation_id;
+    if (!this.seqs.has(id)) return;
+    const last = this.seqs.get(id);
+    if (m.seq <= last) return; // held already
+    if (m.seq > last + 1) {
+      this.held.get(id).set(m.seq, [m, conversation]);
+      this.sync(id);
+      return;
+    }
+    this.seqs.set(id, m.seq);
+    this.onMessage(m, conversation);
+    const held = this.held.get(id);
+    let next = held.get(m.seq + 1);
+    while (next) {
+      held.delete(next[0].seq);
+      this.seqs.set(id, next[0].seq);
+      this.onMessage(next[0], next[1]);
+      next = held.get(next[0].seq + 1);
+    }
+  }
+
+  sync(id) {
+    if (this.syncing.has(id)) return;
+    this.syncing.add(id);
+    this.send({ type: "sync", conversation_id: id, after_seq: this.seqs.get(id) || 0 });
+    setTimeout(() => this.syncing.delete(id), 5000);
+  }
+
+  send(obj) {
+    const data = JSON.stringify(obj);
+    if (this.ws && this.ws.readyState === 1) this.ws.send(data);
+    else if (obj.type !== "typing" && obj.type !== "ping") this.queue.push(data);
+  }
+
+  // request sends and waits for the answer ({type: "ack"|"synced"}), or
+  // rejects with the error frame (code, detail, fields, owner).
+  request(obj, timeout = 15000) {
+    const ref = "r" + ++this.refs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(ref);
+        reject(Object.assign(new Error("No answer from the server."), { code: "timeout" }));
+      }, timeout);
+      this.pending.set(ref, { resolve, reject, timer });
+      this.send({ ...obj, ref });
+    });
+  }
+
+  close() {
+    this.closed = true;
+    clearInterval(this.pinger);
+    this.ws?.close();
+  }
+}
+
+// newClientID makes an idempotency key: a message resent after a drop is
+// stored once.
+export function newClientID() {
+  const b = new Uint8Array(12);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
