@@ -47,7 +47,8 @@ type App struct {
 	// FollowerTokenTTL is how long a follower's sign-in lasts.
 	FollowerTokenTTL time.Duration
 
-	kick chan struct{} // wakes the background jobs early
+	kick   chan struct{} // wakes the background jobs early
+	caches caches        // see cache.go
 	// Files stores chat attachments; nil refuses attachments.
 	Files files.Store
 	// ChatMaxAttachment is the largest chat attachment in bytes (0: the default).

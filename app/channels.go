@@ -87,6 +87,7 @@ func (a *App) UpdateChannel(ctx context.Context, actor *Actor, id int64, in Chan
 		return nil, err
 	}
 	c.Name, c.Description, c.Welcome, c.ChatEnabled = in.Name, in.Description, in.Welcome, in.ChatEnabled
+	defer a.catalogChanged()
 	return c, a.DB.UpdateChannel(ctx, c)
 }
 
@@ -107,6 +108,7 @@ func (a *App) PublishChannel(ctx context.Context, actor *Actor, id int64) (*regu
 		return nil, regulars.Errorf(regulars.ECONFLICT, "%s is already published.", c.Name)
 	}
 	c.Status = regulars.ChannelActive
+	a.catalogChanged()
 	return c, nil
 }
 
@@ -180,5 +182,6 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 		os.Remove(old)
 	}
 	c.Logo = name
+	a.catalogChanged()
 	return c, nil
 }

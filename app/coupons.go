@@ -41,7 +41,31 @@ func (a *App) couponProgram(ctx context.Context, c *regulars.Engagement) (*regul
 // coupon is live, the follower may still redeem it, stock is left, and the
 // follower has the level and points it asks for. It does not write.
 func (a *App) checkCouponRules(ctx context.Context, c *regulars.Engagement, followerID int64) error {
-	now := a.now()
+	var redeemed int64
+	if c.Coupon.PerFollower > 0 {
+		n, err := a.DB.CountRedeemed(ctx, c.ID, followerID)
+		if err != nil {
+			return err
+		}
+		redeemed = n
+	}
+	p, err := a.couponProgram(ctx, c)
+	if err != nil {
+		return err
+	}
+	var m *regulars.Membership
+	if p != nil {
+		if m, err = a.DB.Membership(ctx, p.ID, followerID); err != nil && regulars.ErrorCode(err) != regulars.ENOTFOUND {
+			return err
+		}
+	}
+	return couponRules(c, p, redeemed, m, a.now())
+}
+
+// couponRules is the decision of checkCouponRules over data already read:
+// the follower's redemptions of the coupon, the coupon's program (nil for
+// none) and their membership of it (nil when not a member).
+func couponRules(c *regulars.Engagement, p *regulars.Engagement, redeemed int64, m *regulars.Membership, now time.Time) error {
 	switch {
 	case c.Status == regulars.EngagementFinished, !c.EndsAt.IsZero() && !now.Before(c.EndsAt):
 		return couponRefusal("This coupon has expired.")
@@ -49,30 +73,20 @@ func (a *App) checkCouponRules(ctx context.Context, c *regulars.Engagement, foll
 		return couponRefusal("This coupon is not available yet.")
 	}
 	cp := c.Coupon
-	if cp.PerFollower > 0 {
-		n, err := a.DB.CountRedeemed(ctx, c.ID, followerID)
-		if err != nil {
-			return err
+	if cp.PerFollower > 0 && redeemed >= cp.PerFollower {
+		if cp.PerFollower == 1 {
+			return couponRefusal("You have already redeemed this coupon.")
 		}
-		if n >= cp.PerFollower {
-			if cp.PerFollower == 1 {
-				return couponRefusal("You have already redeemed this coupon.")
-			}
-			return couponRefusal("You have already redeemed this coupon %d times, the most allowed.", cp.PerFollower)
-		}
+		return couponRefusal("You have already redeemed this coupon %d times, the most allowed.", cp.PerFollower)
 	}
 	if cp.Stock > 0 && cp.Redeemed >= cp.Stock {
 		return couponRefusal("This coupon is out of stock.")
 	}
-	p, err := a.couponProgram(ctx, c)
-	if err != nil || p == nil {
-		return err
+	if p == nil {
+		return nil
 	}
-	m, err := a.DB.Membership(ctx, p.ID, followerID)
-	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
+	if m == nil {
 		return couponRefusal("Join %s first: this coupon belongs to it.", p.Name)
-	} else if err != nil {
-		return err
 	}
 	if cp.MinLevel > 0 && m.Level < cp.MinLevel {
 		return couponRefusal("Your level is too low: this coupon needs %s in %s, and you are at %s.", levelName(p, cp.MinLevel), p.Name, levelOrNone(p, m.Level))

@@ -385,6 +385,7 @@ func (a *App) UpdateEngagement(ctx context.Context, actor *Actor, kind string, i
 	if err := a.DB.UpdateEngagement(ctx, &e); err != nil {
 		return nil, err
 	}
+	a.catalogChanged()
 	return &e, nil
 }
 
@@ -448,6 +449,7 @@ func (a *App) PublishEngagement(ctx context.Context, actor *Actor, kind string, 
 		return nil, err
 	}
 	e.Status, e.PublishedAt = regulars.EngagementActive, now
+	a.catalogChanged()
 	a.Kick()
 	a.GeofenceChanged(ctx, e.TenantID, e.ID)
 	return e, nil
@@ -475,6 +477,7 @@ func (a *App) FinishEngagement(ctx context.Context, actor *Actor, kind string, i
 		return nil, regulars.Errorf(regulars.ECONFLICT, "Only an active engagement can be finished; %s is %s.", e.Name, e.Status)
 	}
 	e.Status, e.FinishedAt = regulars.EngagementFinished, now
+	a.catalogChanged()
 	a.GeofenceChanged(ctx, e.TenantID, e.ID)
 	return e, nil
 }

@@ -13,9 +13,10 @@ import (
 
 // FollowerActor is a signed-in follower of the tenant's app.
 type FollowerActor struct {
-	Follower *regulars.Follower
-	Tenant   *regulars.Tenant
-	TokenID  int64
+	Follower  *regulars.Follower
+	Tenant    *regulars.Tenant
+	TokenID   int64
+	tokenHash string
 }
 
 // followerTokenPrefix marks follower tokens apart from staff tokens (rgs_).
@@ -226,12 +227,23 @@ func (a *App) AuthenticateFollower(ctx context.Context, token string) (*Follower
 	if !IsFollowerToken(token) {
 		return nil, errFollowerToken
 	}
-	id, followerID, err := a.DB.FollowerToken(ctx, HashSecret(token))
+	hash := HashSecret(token)
+	// The token itself is always checked: signing out or disabling a
+	// follower deletes their tokens, on every node at once.
+	id, followerID, err := a.DB.FollowerToken(ctx, hash)
 	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
 		return nil, errFollowerToken
 	} else if err != nil {
 		return nil, err
 	}
+	// The follower and tenant rows are cached briefly.
+	people := a.cache().followers
+	if fa, ok := people.get(followerID, time.Now()); ok {
+		cp := *fa
+		cp.TokenID, cp.tokenHash = id, hash
+		return &cp, nil
+	}
+	version := people.version.Load()
 	f, err := a.DB.FollowerAny(ctx, followerID)
 	if err != nil {
 		return nil, err
@@ -243,7 +255,11 @@ func (a *App) AuthenticateFollower(ctx context.Context, token string) (*Follower
 	if err != nil {
 		return nil, err
 	}
-	return &FollowerActor{Follower: f, Tenant: t, TokenID: id}, nil
+	fa := &FollowerActor{Follower: f, Tenant: t}
+	people.put(followerID, fa, time.Now(), version)
+	cp := *fa
+	cp.TokenID, cp.tokenHash = id, hash
+	return &cp, nil
 }
 
 // SignOutFollower ends the token in use.
@@ -267,12 +283,14 @@ func (a *App) UpdateFollowerProfile(ctx context.Context, fa *FollowerActor, in P
 	if err := a.DB.UpdateFollowerProfile(ctx, &f); err != nil {
 		return nil, err
 	}
+	a.cache().followers.drop(f.ID)
 	fa.Follower = &f
 	return &f, nil
 }
 
 // followerChannel loads an active channel of the follower's tenant; a draft
 // channel, or one of a partner that is not active, does not exist for them.
+// It reads the database: chat and follows need the channel as it is now.
 func (a *App) followerChannel(ctx context.Context, fa *FollowerActor, id int64) (*regulars.Channel, error) {
 	c, err := a.DB.TenantChannel(ctx, fa.Tenant.ID, id)
 	if err != nil {
@@ -289,6 +307,18 @@ func (a *App) followerChannel(ctx context.Context, fa *FollowerActor, id int64) 
 		return nil, regulars.ErrNotFound("channel")
 	}
 	return c, nil
+}
+
+// followerSnapshot is followerChannel from the channel cache, for pages.
+func (a *App) followerSnapshot(ctx context.Context, fa *FollowerActor, id int64) (*channelSnapshot, error) {
+	s, err := a.snapshot(ctx, fa.Tenant.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Channel.Status != regulars.ChannelActive || !s.PartnerActive {
+		return nil, regulars.ErrNotFound("channel")
+	}
+	return s, nil
 }
 
 // BrowseChannels lists the tenant's active channels, optionally matching q.
@@ -439,38 +469,33 @@ type ThreadMessage struct {
 // for them (all of them to a visitor who does not follow it yet, so they
 // see what following brings) and the messages they received.
 func (a *App) ChannelPageFor(ctx context.Context, fa *FollowerActor, channelID int64) (*ChannelPage, error) {
-	c, err := a.followerChannel(ctx, fa, channelID)
+	snap, err := a.followerSnapshot(ctx, fa, channelID)
 	if err != nil {
 		return nil, err
 	}
+	c := snap.Channel
 	page := &ChannelPage{Channel: c}
 	if f, err := a.DB.CurrentFollow(ctx, c.ID, fa.Follower.ID); err == nil {
 		page.Follow = f
 	} else if regulars.ErrorCode(err) != regulars.ENOTFOUND {
 		return nil, err
 	}
-	list, err := a.DB.ActiveChannelEngagements(ctx, c.ID, "")
-	if err != nil {
-		return nil, err
-	}
 	now := a.now()
 	var acts []*regulars.CouponActivation
-	var members []*regulars.Membership
+	members := map[int64]*regulars.Membership{}
 	if page.Follow != nil {
 		if acts, err = a.DB.Activations(ctx, fa.Follower.ID); err != nil {
 			return nil, err
 		}
-		if members, err = a.DB.Memberships(ctx, fa.Follower.ID); err != nil {
+		ms, err := a.DB.Memberships(ctx, fa.Follower.ID)
+		if err != nil {
 			return nil, err
 		}
-	}
-	programs := map[int64]*regulars.Engagement{}
-	for _, e := range list {
-		if e.Kind == regulars.KindLoyalty {
-			programs[e.ID] = e
+		for _, m := range ms {
+			members[m.ProgramID] = m
 		}
 	}
-	for _, e := range list {
+	for _, e := range snap.Engagements {
 		if !Live(e, now) || e.Kind == regulars.KindMessage {
 			continue
 		}
@@ -497,25 +522,28 @@ func (a *App) ChannelPageFor(ctx context.Context, fa *FollowerActor, channelID i
 					oe.Activation = act
 				}
 			}
-			oe.Program = programs[e.Coupon.ProgramID]
-			if page.Follow != nil && (oe.Activation == nil || oe.Activation.Status != regulars.ActivationActive) {
-				if err := a.checkCouponRules(ctx, e, fa.Follower.ID); err != nil {
-					if !isRefusal(err) {
+			if e.Coupon.ProgramID != 0 {
+				if oe.Program = snap.ByID[e.Coupon.ProgramID]; oe.Program == nil {
+					if oe.Program, err = a.DB.TenantEngagement(ctx, fa.Tenant.ID, e.Coupon.ProgramID); err != nil {
 						return nil, err
 					}
+				}
+			}
+			if page.Follow != nil && (oe.Activation == nil || oe.Activation.Status != regulars.ActivationActive) {
+				var m *regulars.Membership
+				if oe.Program != nil {
+					m = members[oe.Program.ID]
+				}
+				if err := couponRules(e, oe.Program, oe.Redeemed, m, now); err != nil {
 					oe.Refusal = regulars.ErrorMessage(err)
 				}
 			}
 		case regulars.KindLoyalty:
-			for _, m := range members {
-				if m.ProgramID == e.ID {
-					oe.Membership = m
-				}
-			}
+			oe.Membership = members[e.ID]
 		}
 		page.Engagements = append(page.Engagements, oe)
 	}
-	if page.Messages, err = a.thread(ctx, fa, c.ID, 50); err != nil {
+	if page.Messages, err = a.threadWith(ctx, fa, c.ID, 50, snap.ByID); err != nil {
 		return nil, err
 	}
 	return page, nil
@@ -523,11 +551,19 @@ func (a *App) ChannelPageFor(ctx context.Context, fa *FollowerActor, channelID i
 
 // thread lists the messages a follower received in a channel.
 func (a *App) thread(ctx context.Context, fa *FollowerActor, channelID int64, limit int) ([]*ThreadMessage, error) {
+	return a.threadWith(ctx, fa, channelID, limit, nil)
+}
+
+// threadWith is thread with the engagements already known (a snapshot's).
+func (a *App) threadWith(ctx context.Context, fa *FollowerActor, channelID int64, limit int, known map[int64]*regulars.Engagement) ([]*ThreadMessage, error) {
 	ds, err := a.DB.ChannelThread(ctx, fa.Follower.ID, channelID, limit)
 	if err != nil {
 		return nil, err
 	}
 	cache := map[int64]*regulars.Engagement{}
+	for id, e := range known {
+		cache[id] = e
+	}
 	out := make([]*ThreadMessage, 0, len(ds))
 	for _, d := range ds {
 		e := cache[d.EngagementID]

@@ -66,6 +66,7 @@ func (a *App) FinishDue(ctx context.Context) (int, error) {
 		}
 		if ok {
 			n++
+			a.catalogChanged()
 			a.GeofenceChanged(ctx, e.TenantID, e.ID)
 		}
 	}
