@@ -58,6 +58,7 @@ func (x *API) table() []endpoint {
 	}
 	routes = append(routes, x.locationTable()...)
 	routes = append(routes, x.chatTable()...)
+	routes = append(routes, x.partnershipTable()...)
 	return append(routes, x.followerTable()...)
 }
 

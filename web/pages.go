@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"regulars"
 )
 
 func (h *Handler) supportForm(w http.ResponseWriter, r *http.Request) {
@@ -27,7 +29,13 @@ func (h *Handler) tenantHome(w http.ResponseWriter, r *http.Request) {
 	for _, p := range partners {
 		counts[p.Status]++
 	}
-	h.render(w, r, http.StatusOK, "tenant_home", &Page{Title: a.Tenant.Name, Data: map[string]any{"Partners": len(partners), "ByStatus": counts}})
+	pending, err := h.app.DB.CountPendingRequests(r.Context(), a.User.TenantID)
+	if err != nil {
+		h.fail(w, r, err, "", nil)
+		return
+	}
+	h.render(w, r, http.StatusOK, "tenant_home", &Page{Title: a.Tenant.Name, Data: map[string]any{"Partners": len(partners), "ByStatus": counts,
+		"PendingRequests": pending, "CanDecide": a.Can(regulars.FeatureTenantRequests, regulars.LevelView)}})
 }
 
 func (h *Handler) tenantOutbox(w http.ResponseWriter, r *http.Request) {

@@ -5,9 +5,11 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"regulars"
 	"regulars/internal/testenv"
@@ -97,4 +99,61 @@ func flash(r *testenv.Response) string {
 		}
 	}
 	return ""
+}
+
+// TestDowngradeHidesTheFeatureEverywhere: once a package without coupons is
+// approved, the partner's coupons are archived, the drawer and the role
+// editor no longer offer coupons and the coupon pages refuse them.
+func TestDowngradeHidesTheFeatureEverywhere(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testenv.NewWorld(t, db)
+		srv := testenv.NewServer(t, db)
+		coupon := &regulars.Engagement{TenantID: w.Tenant.ID, PartnerID: w.Partner.ID, ChannelID: w.Channel.ID, Kind: regulars.KindCoupon, Name: "Coffee Coupon",
+			Coupon: &regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1}}
+		if err := db.CreateEngagement(ctx, coupon); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetEngagementStatus(ctx, coupon.ID, regulars.EngagementDraft, regulars.EngagementActive, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		owner := srv.SignedIn(t, w.Owner.Email)
+		if !slices.Contains(drawerLinks(owner.Get("/admin")), "/admin/coupons") {
+			t.Fatal("the drawer lacks coupons before the downgrade")
+		}
+		lite := &regulars.Package{TenantID: w.Tenant.ID, Name: "Lite", Currency: "EUR", Limits: map[string]int64{}}
+		for _, f := range regulars.AllPartnerFeatures() {
+			if f != regulars.FeatureCoupons {
+				lite.Features = append(lite.Features, f)
+			}
+		}
+		if err := db.CreatePackage(ctx, lite); err != nil {
+			t.Fatal(err)
+		}
+		r := owner.PostForm("/admin/partnership/package/change", url.Values{"package": {strconv.FormatInt(lite.ID, 10)}, "period": {"monthly"}})
+		wantStatus(t, r, http.StatusSeeOther)
+		// While pending, nothing changes.
+		if !slices.Contains(drawerLinks(owner.Get("/admin")), "/admin/coupons") {
+			t.Fatal("coupons went away before the approval")
+		}
+		pending, _ := db.PendingPackageRequest(ctx, w.Partner.ID)
+		op := srv.SignedIn(t, w.Operator.Email)
+		wantStatus(t, op.PostForm("/tenant/requests/"+strconv.FormatInt(pending.ID, 10)+"/approve", nil), http.StatusSeeOther)
+
+		got, _ := db.Engagement(ctx, w.Partner.ID, coupon.ID)
+		if got.Status != regulars.EngagementFinished {
+			t.Fatalf("coupon status %s, want finished", got.Status)
+		}
+		if slices.Contains(drawerLinks(owner.Get("/admin")), "/admin/coupons") {
+			t.Fatal("the drawer still offers coupons")
+		}
+		r = owner.Get("/admin/coupons")
+		wantStatus(t, r, http.StatusForbidden)
+		wantText(t, r, "not part of your package")
+		r = owner.Get("/admin/roles/" + strconv.FormatInt(w.Role.ID, 10))
+		wantStatus(t, r, http.StatusOK)
+		noText(t, r, `name="perm.coupons"`)
+		r = owner.Get("/admin/partnership/package")
+		noText(t, r, "Active coupons")
+	})
 }
