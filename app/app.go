@@ -12,6 +12,7 @@ import (
 	"regulars"
 	"regulars/events"
 	"regulars/files"
+	"regulars/segindex"
 	"regulars/store"
 )
 
@@ -40,6 +41,9 @@ type App struct {
 	// Targeting narrows engagements to their segmentations; nil = every
 	// follower of the channel (see InAudience).
 	Targeting Targeting
+	// Segments answers segment counts and targeting from memory (see
+	// package segindex); it is also the Targeting hook.
+	Segments *segindex.Index
 	// MediaDir holds uploaded files (channel logos, engagement images).
 	MediaDir string
 	// JobInterval is how often the background jobs look for work.
@@ -89,6 +93,9 @@ func New(db *store.DB, mailer Mailer, log *slog.Logger, baseURL string) *App {
 	a.Bus = events.NewLocal()
 	a.usage = map[string]UsageCounter{}
 	a.registerCoreUsage()
+	a.Segments = segindex.New(db, log)
+	a.Segments.Now = a.now
+	a.Targeting = a.Segments
 	return a
 }
 

@@ -44,6 +44,9 @@ func (a *App) RunJobsOnce(ctx context.Context) {
 		{"deliver messages", a.DeliverDue},
 		{"expire coupons", func(ctx context.Context) error { _, err := a.DB.ExpireActivations(ctx, a.now()); return err }},
 		{"expire points", func(ctx context.Context) error { _, err := a.ExpirePoints(ctx); return err }},
+		{"segment index upkeep", func(ctx context.Context) error { a.Segments.Tick(ctx); return nil }},
+		{"stale list uploads", a.FailStaleUploads},
+		{"list garbage", func(ctx context.Context) error { return a.CollectListGarbage(ctx, 5*time.Second) }},
 	} {
 		if err := job.fn(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("background job failed", "job", job.name, "err", err)

@@ -165,6 +165,12 @@ func all(tests []test, s int32) bool {
 	return true
 }
 
+func (p *part) isReady() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state == ready
+}
+
 // population returns the test of "in scope": active and following one of
 // the partner's channels now (or the one channel of the scope).
 func (p *part) population(scope store.SegmentScope) test {
@@ -259,7 +265,20 @@ func (p *part) rules(ctx context.Context, engagementID int64) ([]regulars.Rule, 
 func (ix *Index) FilterFollowers(ctx context.Context, e *regulars.Engagement, ids []int64) ([]int64, error) {
 	now := ix.Now()
 	p := ix.part(e.TenantID, e.PartnerID)
-	if err := p.acquire(ctx); err != nil {
+	if !p.isReady() {
+		// Most engagements target everyone: find out before building a
+		// copy of the partner's followers.
+		rules, err := ix.db.EngagementRules(ctx, e.ID)
+		if err != nil || len(rules) == 0 {
+			return ids, err
+		}
+		if err := p.acquire(ctx); err != nil {
+			if !errors.Is(err, errCold) {
+				return nil, err
+			}
+			return ix.db.MatchAnySQL(ctx, e.PartnerID, rules, ids, now)
+		}
+	} else if err := p.acquire(ctx); err != nil {
 		if !errors.Is(err, errCold) {
 			return nil, err
 		}

@@ -42,8 +42,9 @@ type Index struct {
 	// background (tests and benchmarks that want the copy at once).
 	Sync bool
 
-	mu    sync.Mutex
-	parts map[int64]*part
+	mu     sync.Mutex
+	parts  map[int64]*part
+	pruned time.Time
 }
 
 // New returns an index over db. Call Run to keep it fresh and pruned.
@@ -450,41 +451,49 @@ func (p *part) loadList(ctx context.Context, id int64) error {
 }
 
 // Run keeps the copies fresh (so that catching up stays small), drops the
-// ones nobody used for a while and prunes the change log, until ctx ends.
+// ones nobody used for a while and prunes the change log, every interval
+// until ctx ends.
 func (ix *Index) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	lastPrune := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			ix.Tick(ctx)
 		}
-		ix.mu.Lock()
-		parts := make([]*part, 0, len(ix.parts))
-		for id, p := range ix.parts {
-			if time.Since(time.Unix(0, p.usedAt.Load())) > ix.Idle {
-				delete(ix.parts, id)
-				continue
-			}
-			parts = append(parts, p)
+	}
+}
+
+// Tick does the upkeep of Run once.
+func (ix *Index) Tick(ctx context.Context) {
+	ix.mu.Lock()
+	parts := make([]*part, 0, len(ix.parts))
+	for id, p := range ix.parts {
+		if time.Since(time.Unix(0, p.usedAt.Load())) > ix.Idle {
+			delete(ix.parts, id)
+			continue
 		}
-		ix.mu.Unlock()
-		for _, p := range parts {
-			p.mu.Lock()
-			if p.state == ready {
-				if err := p.catchUp(ctx); err != nil && !errors.Is(err, errCold) {
-					ix.log.Warn("segment index: catching up", "partner", p.partnerID, "err", err)
-				}
+		parts = append(parts, p)
+	}
+	prune := time.Since(ix.pruned) > time.Minute
+	if prune {
+		ix.pruned = time.Now()
+	}
+	ix.mu.Unlock()
+	for _, p := range parts {
+		p.mu.Lock()
+		if p.state == ready {
+			if err := p.catchUp(ctx); err != nil && !errors.Is(err, errCold) && ctx.Err() == nil {
+				ix.log.Warn("segment index: catching up", "partner", p.partnerID, "err", err)
 			}
-			p.mu.Unlock()
 		}
-		if time.Since(lastPrune) > time.Minute {
-			lastPrune = time.Now()
-			if _, err := ix.db.PruneSegmentChanges(ctx, time.Now().Add(-ix.Retention).UnixMilli()); err != nil && ctx.Err() == nil {
-				ix.log.Warn("segment index: pruning the change log", "err", err)
-			}
+		p.mu.Unlock()
+	}
+	if prune {
+		if _, err := ix.db.PruneSegmentChanges(ctx, time.Now().Add(-ix.Retention).UnixMilli()); err != nil && ctx.Err() == nil {
+			ix.log.Warn("segment index: pruning the change log", "err", err)
 		}
 	}
 }

@@ -212,3 +212,22 @@ const (
 	ChangeList      = "list"      // ref: list id
 	ChangeTargeting = "targeting" // ref: partner id
 )
+
+// FollowersByIDs returns the tenant's followers with the given ids, in id
+// order.
+func (db *DB) FollowersByIDs(ctx context.Context, tenantID int64, ids []int64) ([]*regulars.Follower, error) {
+	var out []*regulars.Follower
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		rows, err := db.queryRows(ctx, `SELECT `+followerCols+` FROM followers WHERE tenant_id = ? AND id IN (`+placeholders(len(chunk))+`) ORDER BY id`, append([]any{tenantID}, anys(chunk)...)...)
+		if err != nil {
+			return nil, err
+		}
+		got, err := collect(rows, scanFollower)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
