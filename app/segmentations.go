@@ -133,10 +133,10 @@ func (a *App) SegmentOptionsFor(ctx context.Context, actor *Actor) (*SegmentOpti
 // partner's, of the right kind: a condition naming another partner's
 // engagement or list gets the same message as a missing one.
 func (a *App) checkRuleRefs(ctx context.Context, actor *Actor, r regulars.Rule) error {
-	if err := r.Check(); err != nil {
-		return err
-	}
 	v := regulars.Validation{}
+	for k, msg := range regulars.FieldErrors(r.Check()) {
+		v.Add(k, msg)
+	}
 	pid := actor.PartnerID()
 	engagement := func(id int64) *regulars.Engagement {
 		e, err := a.DB.Engagement(ctx, pid, id)
@@ -147,6 +147,9 @@ func (a *App) checkRuleRefs(ctx context.Context, actor *Actor, r regulars.Rule) 
 	}
 	for i, c := range r.Conditions {
 		key := regulars.CondKey(i)
+		if _, bad := v[key]; bad {
+			continue // its shape is wrong already: one message per condition
+		}
 		name := fmt.Sprintf("Condition %d (%s)", i+1, regulars.ConditionLabel(c.Type))
 		fail := func(format string, args ...any) { v.Add(key, name+": "+fmt.Sprintf(format, args...)) }
 		switch c.Type {
@@ -185,15 +188,16 @@ func (a *App) checkRuleRefs(ctx context.Context, actor *Actor, r regulars.Rule) 
 			}
 		}
 	}
-	if len(v) > 0 {
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		return &regulars.Error{Code: regulars.EINVALID, Message: "The segmentation's conditions need correcting: " + v[keys[0]], Fields: map[string]string(v)}
+	if len(v) == 0 {
+		return nil
 	}
-	return nil
+	msg := v["conditions"]
+	for i := range r.Conditions {
+		if m, ok := v[regulars.CondKey(i)]; ok && msg == "" {
+			msg = "The segmentation's conditions need correcting: " + m
+		}
+	}
+	return &regulars.Error{Code: regulars.EINVALID, Message: msg, Fields: map[string]string(v)}
 }
 
 func (a *App) checkSegmentation(ctx context.Context, actor *Actor, in *SegmentationInput) error {
@@ -336,6 +340,19 @@ func (a *App) CountSegment(ctx context.Context, actor *Actor, r regulars.Rule, c
 		return 0, err
 	}
 	return a.Segments.Count(ctx, actor.User.TenantID, scope, r)
+}
+
+// SegmentPopulation counts the followers a segment is counted among: the
+// partner's active followers (of one channel, or of any).
+func (a *App) SegmentPopulation(ctx context.Context, actor *Actor, channelID int64) (int64, error) {
+	if err := actor.Require(regulars.FeatureSegmentations, regulars.LevelView); err != nil {
+		return 0, err
+	}
+	scope, err := a.scopeFor(ctx, actor, channelID)
+	if err != nil {
+		return 0, err
+	}
+	return a.Segments.Count(ctx, actor.User.TenantID, scope, regulars.Rule{})
 }
 
 // PreviewRow is a matching follower as the preview and the export show it.

@@ -1,7 +1,6 @@
 package segindex
 
 import (
-	"math/bits"
 	"strconv"
 
 	"regulars"
@@ -156,12 +155,4 @@ func (b *bitset) set(s int32, on bool) {
 	} else {
 		(*b)[i] &^= 1 << (uint(s) & 63)
 	}
-}
-
-func (b bitset) count() int {
-	n := 0
-	for _, w := range b {
-		n += bits.OnesCount64(w)
-	}
-	return n
 }

@@ -51,6 +51,7 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	}
 	routes = append(routes, h.loyaltyRoutes()...)
 	routes = append(routes, h.chatRoutes()...)
+	routes = append(routes, h.segmentRoutes()...)
 	routes = append(routes, h.userRoutes("/admin", partner, regulars.FeatureUsers)...)
 	routes = append(routes, h.roleRoutes("/admin", partner, regulars.FeatureRoles)...)
 	routes = append(routes, h.locationRoutes()...)
@@ -112,8 +113,6 @@ type section struct {
 }
 
 var upcomingSections = []section{
-	{"/admin/segmentations", "Segmentations", "Target specific groups of followers by age, gender, language, points, levels and lists.", "You can use more than one segmentation for one engagement.", regulars.FeatureSegmentations},
-	{"/admin/lists", "Custom end-user lists", "Upload lists of followers (CSV) and use them in segmentations.", "Rows identify followers by end-user ID, email or phone.", regulars.FeatureCustomLists},
 }
 
 var upcomingTenantSections = []section{}

@@ -35,6 +35,9 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 	if !strings.Contains(p, "{") {
 		return p
 	}
+	if path, ok := f.segmentPath(p); ok {
+		return path
+	}
 	var id string
 	switch {
 	case strings.HasPrefix(p, "/password/{token}"):
