@@ -112,8 +112,7 @@ type section struct {
 	Feature                 regulars.Feature
 }
 
-var upcomingSections = []section{
-}
+var upcomingSections = []section{}
 
 var upcomingTenantSections = []section{}
 
