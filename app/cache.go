@@ -10,21 +10,28 @@ import (
 )
 
 // The follower app's hottest calls (every screen authenticates a token and
-// most show a channel) read data that changes rarely. Two small caches keep
+// most show a channel) read data that changes rarely. Three small caches keep
 // them off the database:
 //
 //   - followers (and their tenant) by id, for followerTTL, behind the
 //     token check that every call still makes; a profile saved on this
 //     node is dropped at once;
+//
 //   - channel snapshots (the channel, its partner's status and its active
 //     engagements with levels), for channelTTL, and dropped on this node
 //     by any staff change to channels or engagements.
+//
+//   - a follower's own state (current follows, coupon activations,
+//     memberships), for stateTTL, dropped on this node whenever app
+//     changes it (every such change writes an activity line, which drops
+//     it; follows, notification switches and expiry drop it too).
 //
 // Decisions that matter (enabling, redeeming, earning) never use them:
 // they read inside their transactions.
 const (
 	followerTTL = 10 * time.Second
 	channelTTL  = 2 * time.Second
+	stateTTL    = 2 * time.Second
 	cacheMax    = 100_000 // entries per cache before it starts afresh
 )
 
@@ -81,12 +88,14 @@ type caches struct {
 	once      sync.Once
 	followers *ttlCache[int64, *FollowerActor]
 	channels  *ttlCache[int64, *channelSnapshot]
+	state     *ttlCache[int64, *followerState]
 }
 
 func (a *App) cache() *caches {
 	a.caches.once.Do(func() {
 		a.caches.followers = newTTLCache[int64, *FollowerActor](followerTTL)
 		a.caches.channels = newTTLCache[int64, *channelSnapshot](channelTTL)
+		a.caches.state = newTTLCache[int64, *followerState](stateTTL)
 	})
 	return &a.caches
 }
@@ -130,3 +139,45 @@ func (a *App) snapshot(ctx context.Context, tenantID, channelID int64) (*channel
 	c.put(key, s, now, version)
 	return s, nil
 }
+
+// followerState is what a follower has: current follows, coupon
+// activations (newest first) and program memberships.
+type followerState struct {
+	Follows     map[int64]*regulars.Follow // by channel
+	Activations []*regulars.CouponActivation
+	Memberships map[int64]*regulars.Membership // by program
+}
+
+// stateOf returns a follower's state, from the cache when fresh.
+func (a *App) stateOf(ctx context.Context, followerID int64) (*followerState, error) {
+	c := a.cache().state
+	now := time.Now()
+	if s, ok := c.get(followerID, now); ok {
+		return s, nil
+	}
+	version := c.version.Load()
+	follows, err := a.DB.Follows(ctx, followerID)
+	if err != nil {
+		return nil, err
+	}
+	acts, err := a.DB.Activations(ctx, followerID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := a.DB.Memberships(ctx, followerID)
+	if err != nil {
+		return nil, err
+	}
+	s := &followerState{Follows: map[int64]*regulars.Follow{}, Activations: acts, Memberships: map[int64]*regulars.Membership{}}
+	for _, f := range follows {
+		s.Follows[f.ChannelID] = f
+	}
+	for _, m := range ms {
+		s.Memberships[m.ProgramID] = m
+	}
+	c.put(followerID, s, now, version)
+	return s, nil
+}
+
+// followerChanged drops a follower's cached state on this node.
+func (a *App) followerChanged(followerID int64) { a.cache().state.drop(followerID) }

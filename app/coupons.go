@@ -150,6 +150,7 @@ func (a *App) activate(ctx context.Context, c *regulars.Engagement, followerID i
 		created = true
 		return a.activity(ctx, c, followerID, regulars.ActCouponEnabled, 0, "Enabled "+c.Name)
 	})
+	a.followerChanged(followerID)
 	return act, created, err
 }
 
@@ -251,6 +252,7 @@ func (a *App) redeem(ctx context.Context, tenantID, activationID, followerID, st
 		}
 		return a.activity(ctx, c, followerID, regulars.ActCouponRedeemed, -c.Coupon.PointCost, text)
 	})
+	a.followerChanged(followerID)
 	if err != nil {
 		return nil, nil, err
 	}

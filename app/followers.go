@@ -367,6 +367,7 @@ func (a *App) Follow(ctx context.Context, fa *FollowerActor, channelID int64) (*
 		}
 		return nil
 	})
+	a.followerChanged(fa.Follower.ID)
 	return f, err
 }
 
@@ -376,6 +377,7 @@ func (a *App) Unfollow(ctx context.Context, fa *FollowerActor, channelID int64) 
 	if err != nil {
 		return err
 	}
+	defer a.followerChanged(fa.Follower.ID)
 	return a.DB.InTx(ctx, func(ctx context.Context) error {
 		ok, err := a.DB.Unfollow(ctx, c.ID, fa.Follower.ID, a.now())
 		if err != nil || !ok {
@@ -395,6 +397,7 @@ func (a *App) SetChannelNotifications(ctx context.Context, fa *FollowerActor, ch
 	if err != nil {
 		return err
 	}
+	defer a.followerChanged(fa.Follower.ID)
 	err = a.DB.SetFollowNotifications(ctx, c.ID, fa.Follower.ID, on)
 	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
 		return regulars.Errorf(regulars.ECONFLICT, "Follow %s first.", c.Name)
@@ -475,25 +478,16 @@ func (a *App) ChannelPageFor(ctx context.Context, fa *FollowerActor, channelID i
 	}
 	c := snap.Channel
 	page := &ChannelPage{Channel: c}
-	if f, err := a.DB.CurrentFollow(ctx, c.ID, fa.Follower.ID); err == nil {
-		page.Follow = f
-	} else if regulars.ErrorCode(err) != regulars.ENOTFOUND {
+	state, err := a.stateOf(ctx, fa.Follower.ID)
+	if err != nil {
 		return nil, err
 	}
+	page.Follow = state.Follows[c.ID]
 	now := a.now()
 	var acts []*regulars.CouponActivation
 	members := map[int64]*regulars.Membership{}
 	if page.Follow != nil {
-		if acts, err = a.DB.Activations(ctx, fa.Follower.ID); err != nil {
-			return nil, err
-		}
-		ms, err := a.DB.Memberships(ctx, fa.Follower.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			members[m.ProgramID] = m
-		}
+		acts, members = state.Activations, state.Memberships
 	}
 	for _, e := range snap.Engagements {
 		if !Live(e, now) || e.Kind == regulars.KindMessage {

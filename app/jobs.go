@@ -42,7 +42,13 @@ func (a *App) RunJobsOnce(ctx context.Context) {
 	}{
 		{"finish engagements", func(ctx context.Context) error { _, err := a.FinishDue(ctx); return err }},
 		{"deliver messages", a.DeliverDue},
-		{"expire coupons", func(ctx context.Context) error { _, err := a.DB.ExpireActivations(ctx, a.now()); return err }},
+		{"expire coupons", func(ctx context.Context) error {
+			n, err := a.DB.ExpireActivations(ctx, a.now())
+			if n > 0 {
+				a.cache().state.invalidate()
+			}
+			return err
+		}},
 		{"expire points", func(ctx context.Context) error { _, err := a.ExpirePoints(ctx); return err }},
 		{"segment index upkeep", func(ctx context.Context) error { a.Segments.Tick(ctx); return nil }},
 		{"stale list uploads", a.FailStaleUploads},

@@ -13,6 +13,9 @@ import (
 func (a *App) activity(ctx context.Context, e *regulars.Engagement, followerID int64, kind string, points int64, text string) error {
 	act := &regulars.Activity{TenantID: e.TenantID, PartnerID: e.PartnerID, ChannelID: e.ChannelID, FollowerID: followerID,
 		Kind: kind, EngagementID: e.ID, EngagementKind: e.Kind, Points: points, Text: text, CreatedAt: a.now()}
+	// Every change of what a follower has writes an activity line: the
+	// place to forget their cached state (again after the commit, below).
+	a.followerChanged(followerID)
 	return a.DB.AddActivity(ctx, act)
 }
 
@@ -63,6 +66,7 @@ func (a *App) joinProgram(ctx context.Context, p *regulars.Engagement, followerI
 		}
 		return a.followBonus(ctx, p, followerID)
 	})
+	a.followerChanged(followerID)
 	return m, err
 }
 
@@ -139,6 +143,7 @@ func (a *App) addPoints(ctx context.Context, p *regulars.Engagement, followerID 
 		}
 		return a.afterTotalChanged(ctx, p, m)
 	})
+	a.followerChanged(followerID)
 	return m, err
 }
 
@@ -299,6 +304,7 @@ func (a *App) RecordPurchase(ctx context.Context, actor *Actor, programID int64,
 		m, err = a.earn(ctx, p, f.ID, points, reason, actor.User.ID)
 		return err
 	})
+	a.followerChanged(f.ID)
 	if err != nil {
 		return nil, 0, err
 	}

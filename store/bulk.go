@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,24 +16,44 @@ var bulkStmts sync.Map // "table|cols|rows" → rebound SQL
 
 // BulkInsert inserts rows (each a value per column) into table, many rows
 // per statement. Call it inside InTx: one transaction per batch keeps
-// SQLite fast and the data consistent.
+// SQLite fast and the data consistent. The statement is prepared once per
+// call: parsing a many-row INSERT costs as much as running it.
 func (db *DB) BulkInsert(ctx context.Context, table string, cols []string, rows [][]any) error {
 	const maxParams = 30000
 	per := max(1, min(500, maxParams/len(cols)))
+	tx, ok := ctx.Value(txKey{}).(*sql.Tx)
+	if !ok {
+		return db.InTx(ctx, func(ctx context.Context) error { return db.BulkInsert(ctx, table, cols, rows) })
+	}
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	args := make([]any, 0, per*len(cols))
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
-		key := fmt.Sprintf("%s|%s|%d", table, strings.Join(cols, ","), len(chunk))
-		q, ok := bulkStmts.Load(key)
-		if !ok {
-			one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-			q = db.dialect.rebind("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", len(chunk)), ", "))
-			bulkStmts.Store(key, q)
+		st := stmts[len(chunk)]
+		if st == nil {
+			key := fmt.Sprintf("%s|%s|%d", table, strings.Join(cols, ","), len(chunk))
+			q, ok := bulkStmts.Load(key)
+			if !ok {
+				one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+				q = db.dialect.rebind("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", len(chunk)), ", "))
+				bulkStmts.Store(key, q)
+			}
+			var err error
+			if st, err = tx.PrepareContext(ctx, q.(string)); err != nil {
+				return fmt.Errorf("bulk insert into %s: %w", table, err)
+			}
+			stmts[len(chunk)] = st
 		}
-		args := make([]any, 0, len(chunk)*len(cols))
+		args = args[:0]
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		if _, err := db.writer(ctx).ExecContext(ctx, q.(string), args...); err != nil {
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("bulk insert into %s: %w", table, err)
 		}
 	}
