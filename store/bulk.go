@@ -36,7 +36,7 @@ func (db *DB) BulkInsert(ctx context.Context, table string, cols []string, rows 
 		chunk := rows[start:min(start+per, len(rows))]
 		st := stmts[len(chunk)]
 		if st == nil {
-			key := fmt.Sprintf("%s|%s|%d", table, strings.Join(cols, ","), len(chunk))
+			key := fmt.Sprintf("%s|%s|%s|%d", db.dialect, table, strings.Join(cols, ","), len(chunk))
 			q, ok := bulkStmts.Load(key)
 			if !ok {
 				one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
