@@ -68,7 +68,7 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 	}
 	size, err := a.Files.Put(ctx, att.StorageKey, &limitedReader{r: io.MultiReader(bytes.NewReader(head), up.Body), n: max})
 	if errors.Is(err, errTooLarge) {
-		return nil, field("The file is larger than " + formatBytes(max) + ".")
+		return nil, field("The file is larger than " + FormatBytes(max) + ".")
 	}
 	if err != nil {
 		return nil, err
@@ -78,24 +78,13 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 }
 
 // storeAttachment counts a received file against the partner's storage
-// and records it, inside the transaction that sends its message.
+// allowance (ReserveStorage: package storage plus storage add-ons) and
+// records it, inside the transaction that sends its message.
 func (a *App) storeAttachment(ctx context.Context, att *regulars.ChatAttachment) error {
 	if err := a.ReserveStorage(ctx, att.TenantID, att.PartnerID, att.Size); err != nil {
 		return err
 	}
 	return a.DB.AddChatAttachment(ctx, att)
-}
-
-func formatBytes(b int64) string {
-	switch {
-	case b >= 1_000_000_000:
-		return fmt.Sprintf("%.1f GB", float64(b)/1e9)
-	case b >= 1_000_000:
-		return fmt.Sprintf("%.1f MB", float64(b)/1e6)
-	case b >= 1000:
-		return fmt.Sprintf("%.0f kB", float64(b)/1e3)
-	}
-	return fmt.Sprintf("%d bytes", b)
 }
 
 // discard deletes a received file whose message was not stored.

@@ -480,6 +480,26 @@ func TestChatAttachments(t *testing.T) {
 		if used, _ := db.ChatAttachmentBytes(e.ctx, e.w.Partner.ID); used != 600+13 {
 			t.Fatalf("stored bytes %d", used)
 		}
+		if used, _ := db.StorageBytes(e.ctx, e.w.Partner.ID); used != 600+13 {
+			t.Fatalf("the partner's storage counts %d bytes, want the attachments' 613", used)
+		}
+
+		// Over the partner's storage allowance: a clear refusal, nothing stored.
+		pkg := *e.w.Package
+		pkg.Limits = map[string]int64{"storage_gb": 1}
+		if err := db.UpdatePackage(e.ctx, &pkg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AddStorageBytes(e.ctx, e.w.Partner.ID, regulars.GB-613-100, false, 0); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.a.FollowerSendAttachment(e.ctx, e.follower, e.w.Channel.ID, app.Upload{Name: "more.png", Body: bytes.NewReader(png(600))}, "")
+		if full := wantCode(t, err, regulars.ELIMIT); !strings.Contains(full.Message, "Not enough storage") {
+			t.Fatalf("refusal %q", full.Message)
+		}
+		if got := e.thread(ann, c.ID); len(got) != 3 {
+			t.Fatalf("a refused file left a message: %v", got)
+		}
 	})
 }
 
