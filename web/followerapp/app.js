@@ -2,6 +2,7 @@
 // the follower API (see api.js). Hash routes: #/signin, #/signup,
 // #/channels, #/channel/ID, #/coupons, #/points, #/inbox, #/me.
 import { api, session, APIError } from "./api.js";
+import { chatScreen, chatsScreen, watchUnread } from "./chat.js";
 
 const view = document.getElementById("view");
 const title = document.getElementById("title");
@@ -37,7 +38,7 @@ function show(heading, ...nodes) {
   document.title = heading + " · Regulars";
   view.replaceChildren(...nodes.flat());
   view.focus({ preventScroll: true });
-  const tab = (location.hash.split("/")[1] || "").replace("channel", "channels").replace("channelss", "channels");
+  const tab = (location.hash.split("/")[1] || "").replace("channel", "channels").replace("channelss", "channels").replace(/^chat$/, "chats");
   for (const a of tabs.querySelectorAll("a")) a.toggleAttribute("aria-current", a.dataset.tab === tab);
 }
 
@@ -186,6 +187,7 @@ async function channel(id) {
       c.following
         ? h("button", { class: "btn", id: "unfollow", onclick: (e) => act(e.target, () => api.unfollow(id), () => { toast("You no longer follow " + c.name + "."); reload(); }) }, "Following ✓")
         : h("button", { class: "btn primary", id: "follow", onclick: (e) => act(e.target, () => api.follow(id), () => { toast("You follow " + c.name + "."); reload(); }) }, "Follow"),
+      c.following && c.chat_enabled ? h("a", { class: "btn", id: "chat", href: `#/chat/${id}` }, "Chat with us") : null,
       c.following ? h("label", { class: "switch" }, h("input", { type: "checkbox", id: "notify", checked: c.notifications, onchange: (e) => act(e.target, () => api.notifications(id, e.target.checked), () => { e.target.disabled = false; toast(e.target.checked ? "Notifications on." : "Notifications off."); }) }), " Notifications") : null));
   const offers = page.engagements.length
     ? h("ul", { class: "stack plain", id: "offers" }, page.engagements.map((o) => offer(o, page, reload)))
@@ -283,6 +285,8 @@ async function route() {
       case "points": await points(); break;
       case "inbox": await inbox(); break;
       case "me": await me(); break;
+      case "chat": await chatScreen({ h, show, toast }, id); break;
+      case "chats": await chatsScreen({ h, show }); break;
       default: await channels();
     }
   } catch (err) {
@@ -290,6 +294,7 @@ async function route() {
     show("Oops", h("p", { class: "pad error" }, err.message || "Something went wrong."));
   }
   refreshUnread();
+  watchUnread(document.getElementById("chat-unread"));
 }
 
 window.addEventListener("hashchange", route);

@@ -4,22 +4,29 @@
 // (click, or "/" and a few letters), sends files and engagement cards.
 // Without this script every link and form still works.
 
-// Modules are imported by their content-hashed URLs (given by the page), so
-// that app.js is the very module the layout loaded and a changed live.js
-// is never taken from the cache.
+// The page marks its root with data-module, so app.js starts this module
+// on a full load and after an htmx-boosted navigation alike (init). app.js
+// itself is imported by the content-hashed URL the layout loaded it from,
+// so that it is the very same module; live.js is the WebSocket client the
+// follower app shares, served at /app/live.js and revalidated on load.
 
 const doc = document;
-const root = doc.getElementById("chat");
+let active = null; // the running chat page: stopped when another starts
 let confirmDialog, Live, newClientID;
 
-if (root) {
+export async function init(root) {
   ({ confirmDialog } = await import(root.dataset.appJs));
   ({ Live, newClientID } = await import(root.dataset.liveJs));
-  start();
+  active?.stop();
+  active = start(root);
 }
 
-function start() {
+function start(root) {
   doc.documentElement.classList.add("js");
+  // Listeners outside the page's own elements end with it.
+  const off = new AbortController();
+  const signal = off.signal;
+  doc.addEventListener("htmx:beforeSwap", () => stop(), { signal });
   const me = Number(root.dataset.me);
   const convID = Number(root.dataset.conversation || 0);
   const canAnswer = root.dataset.canAnswer === "1";
@@ -176,7 +183,7 @@ function start() {
   }
   doc.addEventListener("visibilitychange", () => {
     if (!doc.hidden && convID) live.send({ type: "read", conversation_id: convID, seq: live.seqs.get(convID) || 0 });
-  });
+  }, { signal });
 
   /* -------------------------------------------------------- composer */
 
@@ -354,7 +361,7 @@ function start() {
 
   async function upload(f) {
     const clientID = newClientID();
-    const bubble = pendingBubble("📎 " + f.name, clientID);
+    const bubble = pendingBubble("Sending " + f.name, clientID);
     let overtake = 0;
     for (;;) {
       const body = new FormData();
@@ -417,7 +424,7 @@ function start() {
         e.preventDefault();
         dialog.close();
         const name = form.querySelector("strong")?.textContent || "Engagement";
-        await send({ engagement_id: Number(form.dataset.engagement) }, "🎁 " + name);
+        await send({ engagement_id: Number(form.dataset.engagement) }, name);
       });
       doc.body.append(dialog);
     }
@@ -445,7 +452,17 @@ function start() {
   });
   doc.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && root.classList.contains("history-open") && !doc.querySelector("dialog[open]")) setHistory(false);
-  });
+  }, { signal });
+
+  root.dataset.ready = "1"; // for tests: the page is live
+
+  function stop() {
+    off.abort();
+    live.close();
+    dialog?.remove();
+    if (active?.root === root) active = null;
+  }
+  return { root, stop };
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -494,7 +511,7 @@ function messageEl(m) {
     if (a.content_type.startsWith("image/")) {
       bubble.append(el("a", { class: "att-img", href: attachmentURL(a.id), target: "_blank", rel: "noopener" }, el("img", { src: attachmentURL(a.id), alt: a.name, loading: "lazy" })));
     } else {
-      bubble.append(el("a", { class: "att-file", href: attachmentURL(a.id) }, "📄 " + a.name));
+      bubble.append(el("a", { class: "att-file", href: attachmentURL(a.id) }, "PDF · " + a.name));
     }
   }
   if (m.engagement) {

@@ -1,5 +1,6 @@
-// Live: the chat's WebSocket client, shared by the agents' chat and the
-// follower app. Plain ES module, no build step.
+// Live: the chat's WebSocket client, shared by the follower app and the
+// agents' chat in the partner admin (which imports /app/live.js). Plain ES
+// module, no build step.
 //
 //   const live = new Live({ token, onMessage, onEvent, onState });
 //   live.track(conversationId, lastSeq);   // keep this thread gap-free
@@ -33,10 +34,11 @@ export class Live {
     this.ws = null;
     this.connect();
     this.pinger = setInterval(() => this.ping(), PING_EVERY);
-    addEventListener("online", () => this.reconnectNow());
+    this.off = new AbortController();
+    addEventListener("online", () => this.reconnectNow(), { signal: this.off.signal });
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) this.reconnectNow();
-    });
+    }, { signal: this.off.signal });
   }
 
   url() {
@@ -202,7 +204,10 @@ export class Live {
   close() {
     this.closed = true;
     clearInterval(this.pinger);
-    this.ws?.close();
+    this.off.abort();
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close();
   }
 }
 

@@ -1,0 +1,273 @@
+// The follower's chat: the list of conversations (#/chats) and the chat
+// with a channel (#/chat/CHANNEL_ID), live over one WebSocket for the whole
+// app. Written against the follower API and the realtime protocol only.
+import { call, session, APIError } from "./api.js";
+import { Live, newClientID } from "./live.js";
+
+export const chatAPI = {
+  conversations: () => call("GET", "/conversations"),
+  conversationWith: (channelID) => call("GET", `/channels/${channelID}/conversation`),
+  messages: (id, after) => call("GET", `/conversations/${id}/messages?after=${after || 0}`),
+  act: (id, seq) => call("POST", `/conversations/${id}/cards/${seq}/act`),
+};
+
+// upload sends a picture or a PDF to a channel as is.
+async function upload(channelID, file, clientID) {
+  const q = new URLSearchParams({ name: file.name, client_id: clientID });
+  const res = await fetch(`/api/v1/follower/channels/${channelID}/chat/attachments?${q}`, {
+    method: "POST",
+    headers: { Authorization: "Bearer " + session.token, "Content-Type": file.type || "application/octet-stream", Accept: "application/json" },
+    body: file,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new APIError(data, res.status);
+  return data;
+}
+
+// Pictures need the token: they are fetched and shown from memory.
+const blobs = new Map();
+async function attachmentURL(id) {
+  if (!blobs.has(id)) {
+    blobs.set(id, fetch(`/api/v1/follower/attachments/${id}`, { headers: { Authorization: "Bearer " + session.token } })
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error("not found"))))
+      .then((b) => URL.createObjectURL(b)));
+  }
+  return blobs.get(id);
+}
+
+// The one connection of the app, made on the first chat screen.
+let live = null;
+const listeners = new Set();
+let badge = () => {};
+
+function connection() {
+  if (live || !session.token) return live;
+  live = new Live({
+    token: session.token,
+    onMessage: (m, c) => listeners.forEach((l) => l.message?.(m, c)),
+    onEvent: (f) => {
+      listeners.forEach((l) => l.event?.(f));
+      if (f.type === "message" && !f.tracked && f.message.author !== "follower") badge(1);
+    },
+    onState: (s, d) => {
+      listeners.forEach((l) => l.state?.(s, d));
+      if (s === "closed") live = null;
+    },
+  });
+  return live;
+}
+
+// watchUnread keeps the Chats tab's badge current.
+export async function watchUnread(el) {
+  if (!session.token) return;
+  const res = await chatAPI.conversations().catch(() => null);
+  if (!res) return;
+  let n = res.items.reduce((sum, c) => sum + c.unread, 0);
+  const show = () => {
+    el.textContent = String(n);
+    el.hidden = n === 0;
+  };
+  badge = (d) => {
+    n = d === 0 ? 0 : n + d;
+    show();
+  };
+  show();
+  if (n > 0) connection();
+}
+
+const CLIP = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg><span class="sr-only">Send a picture or a PDF</span>';
+
+const fmtTime = (s) => new Date(s).toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+export async function chatsScreen({ h, show }) {
+  const res = await chatAPI.conversations();
+  const items = res.items.map((c) =>
+    h("a", { class: "card row conversation", href: `#/chat/${c.channel.id}`, "data-conversation": c.id },
+      h("span", { class: "grow" }, h("strong", {}, c.channel.name), h("span", { class: "muted small preview" }, (c.last_author === "follower" ? "You: " : "") + c.last_preview)),
+      h("span", { class: "small muted" }, fmtTime(c.last_message_at)),
+      c.unread ? h("span", { class: "count" }, c.unread) : null));
+  show("Chats", h("div", { class: "pad stack" },
+    items.length ? h("div", { class: "stack", id: "conversations" }, items) : h("p", { class: "muted" }, "No chats yet. Open a channel you follow and write to it.")));
+}
+
+// chatScreen is the chat with a channel: history, live messages, cards
+// to act on, a composer with files.
+export async function chatScreen({ h, show, toast }, channelID) {
+  channelID = Number(channelID);
+  const page = await call("GET", `/channels/${channelID}`);
+  const channel = page.channel;
+  let conv = await chatAPI.conversationWith(channelID).catch((err) => {
+    if (err instanceof APIError && err.status === 404) return null;
+    throw err;
+  });
+  const list = h("ol", { class: "chat-messages plain", id: "chat-messages", "aria-live": "polite" });
+  const typing = h("p", { class: "typing small muted", id: "typing" });
+  const text = h("textarea", { id: "chat-text", rows: "1", maxlength: "4000", placeholder: "Message", "aria-label": "Message" });
+  const file = h("input", { type: "file", id: "chat-file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf", hidden: true });
+  const state = h("p", { class: "small muted center", id: "chat-state", role: "status" });
+  const canWrite = channel.following && channel.chat_enabled;
+  const form = h("form", { class: "composer row", id: "chat-form" },
+    h("label", { class: "btn icon", for: "chat-file", title: "Send a picture or a PDF", html: CLIP }), file, text,
+    h("button", { class: "btn primary", type: "submit", id: "chat-send" }, "Send"));
+  const notice = !channel.following
+    ? h("p", { class: "hint" }, "Follow ", channel.name, " to chat with it.")
+    : !channel.chat_enabled ? h("p", { class: "hint", id: "chat-off" }, channel.name, " does not take chat messages at the moment.") : null;
+  show(channel.name, h("div", { class: "chat-screen" },
+    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), state, list, typing, canWrite ? form : notice));
+
+  const seqs = new Set();
+  const add = (m) => {
+    if (seqs.has(m.seq)) return;
+    seqs.add(m.seq);
+    const node = bubble(m);
+    const pending = m.client_id && list.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
+    if (pending) pending.replaceWith(node);
+    else list.append(node);
+    node.scrollIntoView({ block: "end" });
+    if (m.author === "agent") typing.textContent = "";
+  };
+
+  function bubble(m) {
+    if (m.kind === "system") return h("li", { class: "sys small muted center", "data-seq": m.seq }, m.text);
+    const parts = [];
+    if (m.attachment) {
+      const a = m.attachment;
+      if (a.content_type.startsWith("image/")) {
+        const img = h("img", { alt: a.name, class: "att" });
+        attachmentURL(a.id).then((u) => (img.src = u)).catch(() => (img.alt = a.name + " (not available)"));
+        parts.push(img);
+      } else {
+        parts.push(h("button", { class: "link", type: "button", onclick: async () => window.open(await attachmentURL(a.id), "_blank") }, "PDF · ", a.name));
+      }
+    }
+    if (m.engagement) parts.push(card(m));
+    if (m.text) parts.push(h("p", {}, m.text));
+    return h("li", { class: "bubble " + (m.author === "follower" ? "mine" : "theirs"), "data-seq": m.seq },
+      ...parts, h("span", { class: "small muted" }, (m.author === "agent" ? (m.agent?.name || "") + " · " : "") + fmtTime(m.created_at)));
+  }
+
+  function card(m) {
+    const e = m.engagement;
+    const label = { coupon: "Enable the coupon", loyalty: "Join", message: "Open" }[e.kind] || "Open";
+    const button = h("button", { class: "btn primary", "data-act": m.seq }, label);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await chatAPI.act(conv.id, m.seq);
+        button.textContent = e.kind === "coupon" ? "Enabled ✓" : e.kind === "loyalty" ? "Joined ✓" : "Opened ✓";
+        toast(e.kind === "coupon" ? e.name + " is enabled: find it in Coupons." : e.name);
+      } catch (err) {
+        toast(err.message, "error");
+        button.disabled = false;
+      }
+    });
+    return h("div", { class: "card chat-card", "data-engagement": e.id }, h("span", { class: "kind" }, e.kind), h("strong", {}, e.name),
+      e.description ? h("p", { class: "small muted" }, e.description) : null, button);
+  }
+
+  const l = connection();
+  let lastRead = 0;
+  const read = () => {
+    if (!conv || document.hidden) return;
+    const last = Math.max(0, ...seqs);
+    if (last > lastRead) {
+      lastRead = last;
+      l?.send({ type: "read", conversation_id: conv.id, seq: last });
+    }
+  };
+  if (conv) {
+    const res = await chatAPI.messages(conv.id, 0);
+    res.items.forEach(add);
+    l?.track(conv.id, Math.max(0, ...seqs));
+    read();
+    badge(0);
+  }
+  const listener = {
+    message: (m) => {
+      if (conv && m.conversation_id === conv.id) {
+        add(m);
+        read();
+      }
+    },
+    event: (f) => {
+      if (f.type === "typing" && conv && f.conversation_id === conv.id) {
+        typing.textContent = (f.name || "Someone") + " is typing…";
+        clearTimeout(typing.t);
+        typing.t = setTimeout(() => (typing.textContent = ""), 4000);
+      }
+    },
+    state: (s) => {
+      state.textContent = s === "offline" ? "Reconnecting…" : s === "closed" ? "Signed out." : "";
+    },
+  };
+  listeners.add(listener);
+  window.addEventListener("hashchange", () => listeners.delete(listener), { once: true });
+
+  const pending = (label, clientID) => {
+    const li = h("li", { class: "bubble mine pending", "data-client": clientID }, h("p", {}, label), h("span", { class: "small muted" }, "Sending…"));
+    list.append(li);
+    li.scrollIntoView({ block: "end" });
+    return li;
+  };
+  // started makes sure the conversation is tracked once the first message
+  // created it.
+  const started = (c) => {
+    if (conv) return;
+    conv = c;
+    l?.track(c.id, 0);
+    l?.sync(c.id);
+  };
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = text.value.trim();
+    if (!value) return;
+    text.value = "";
+    const clientID = newClientID();
+    const li = pending(value, clientID);
+    for (;;) {
+      try {
+        const ack = await l.request({ type: "send", channel_id: channelID, text: value, client_id: clientID });
+        started(ack.conversation);
+        add(ack.message);
+        return;
+      } catch (err) {
+        if (err.code === "offline" || err.code === "timeout") {
+          await new Promise((r) => setTimeout(r, 1000));
+          continue; // the same key: stored once
+        }
+        li.classList.add("failed");
+        li.lastChild.textContent = err.detail || err.message;
+        return;
+      }
+    }
+  });
+  text.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  text.addEventListener("input", () => {
+    if (conv && Date.now() - (text.t || 0) > 2000) {
+      text.t = Date.now();
+      l?.send({ type: "typing", conversation_id: conv.id });
+    }
+  });
+  file.addEventListener("change", async () => {
+    const f = file.files[0];
+    file.value = "";
+    if (!f) return;
+    const clientID = newClientID();
+    const li = pending("Sending " + f.name, clientID);
+    try {
+      const sent = await upload(channelID, f, clientID);
+      started(sent.conversation);
+      add(sent.message);
+    } catch (err) {
+      li.classList.add("failed");
+      li.lastChild.textContent = err.message + " " + Object.values(err.fields || {}).join(" ");
+    }
+  });
+  document.addEventListener("visibilitychange", read);
+}
