@@ -59,6 +59,7 @@ func (x *API) table() []endpoint {
 	routes = append(routes, x.locationTable()...)
 	routes = append(routes, x.chatTable()...)
 	routes = append(routes, x.partnershipTable()...)
+	routes = append(routes, x.segmentTable()...)
 	return append(routes, x.followerTable()...)
 }
 

@@ -500,11 +500,10 @@ func (a *App) attachable(ctx context.Context, actor *Actor, engagementID int64) 
 }
 
 // AttachSegmentation makes an engagement target a segmentation: with
-// several, a follower in any of them is targeted.
+// several, a follower in any of them is targeted. It changes the
+// engagement, so it needs update on the engagement's kind (messages,
+// coupons, loyalty), like any other edit of the engagement.
 func (a *App) AttachSegmentation(ctx context.Context, actor *Actor, engagementID, segmentationID int64) (*regulars.Engagement, *regulars.Segmentation, error) {
-	if err := actor.Require(regulars.FeatureSegmentations, regulars.LevelView); err != nil {
-		return nil, nil, err
-	}
 	e, err := a.attachable(ctx, actor, engagementID)
 	if err != nil {
 		return nil, nil, err
@@ -519,9 +518,6 @@ func (a *App) AttachSegmentation(ctx context.Context, actor *Actor, engagementID
 // DetachSegmentation stops an engagement targeting a segmentation. With
 // none left, the engagement is for every follower of its channel.
 func (a *App) DetachSegmentation(ctx context.Context, actor *Actor, engagementID, segmentationID int64) (*regulars.Engagement, *regulars.Segmentation, error) {
-	if err := actor.Require(regulars.FeatureSegmentations, regulars.LevelView); err != nil {
-		return nil, nil, err
-	}
 	e, err := a.attachable(ctx, actor, engagementID)
 	if err != nil {
 		return nil, nil, err
@@ -537,7 +533,7 @@ func (a *App) DetachSegmentation(ctx context.Context, actor *Actor, engagementID
 	return e, s, err
 }
 
-// Targeting is an engagement's segmentations and those it could add.
+// EngagementTargeting is an engagement's segmentations and those it could add.
 type EngagementTargeting struct {
 	Engagement *regulars.Engagement
 	Attached   []*regulars.Segmentation
@@ -549,9 +545,6 @@ type EngagementTargeting struct {
 // TargetingOf returns an engagement's segmentations, for the attach panel
 // of engagement pages.
 func (a *App) TargetingOf(ctx context.Context, actor *Actor, engagementID int64) (*EngagementTargeting, error) {
-	if err := actor.Require(regulars.FeatureSegmentations, regulars.LevelView); err != nil {
-		return nil, err
-	}
 	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
 	if err != nil {
 		return nil, err
@@ -562,6 +555,9 @@ func (a *App) TargetingOf(ctx context.Context, actor *Actor, engagementID int64)
 	t := &EngagementTargeting{Engagement: e, CanChange: e.Status != regulars.EngagementFinished && actor.Can(regulars.FeatureOfKind(e.Kind), regulars.LevelUpdate)}
 	if t.Attached, err = a.DB.EngagementSegmentations(ctx, e.ID); err != nil {
 		return nil, err
+	}
+	if !actor.Can(regulars.FeatureSegmentations, regulars.LevelView) {
+		return t, nil // they see what it targets, but choose among nothing
 	}
 	all, err := a.DB.Segmentations(ctx, actor.PartnerID())
 	if err != nil {
