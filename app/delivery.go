@@ -80,7 +80,7 @@ func (a *App) DeliverDue(ctx context.Context) error {
 // deliverRun delivers one run of a message to its whole audience, in
 // batches, recording progress as it goes.
 func (a *App) deliverRun(ctx context.Context, e *regulars.Engagement, key string) error {
-	total, err := a.DB.CountFollowers(ctx, e.ChannelID)
+	total, err := a.audienceTotal(ctx, e)
 	if err != nil {
 		return err
 	}

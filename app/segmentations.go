@@ -577,3 +577,13 @@ func (a *App) TargetingOf(ctx context.Context, actor *Actor, engagementID int64)
 func (a *App) TargetedEngagements(ctx context.Context, es []*regulars.Engagement, followerID int64) ([]bool, error) {
 	return a.Segments.Targeted(ctx, es, followerID)
 }
+
+// audienceTotal is how many followers a delivery of e will reach: the
+// channel's current followers, or those of them in its segmentations.
+func (a *App) audienceTotal(ctx context.Context, e *regulars.Engagement) (int64, error) {
+	n, ok, err := a.Segments.AudienceSize(ctx, e)
+	if err != nil || ok {
+		return n, err
+	}
+	return a.DB.CountFollowers(ctx, e.ChannelID)
+}

@@ -182,6 +182,11 @@ func TestSegmentationTargetsEngagements(t *testing.T) {
 				t.Errorf("%s speaks French and got the message", f.EndUserID)
 			}
 		}
+		// The run's progress counts the audience, not the whole channel.
+		runs, err := db.DeliveryRuns(ctx, msg.ID)
+		if err != nil || len(runs) != 1 || runs[0].Total != 3 || runs[0].Done != 3 {
+			t.Fatalf("delivery runs: %+v %v", runs, err)
+		}
 		// The membership test answers from the index and follows changes at
 		// once: a French speaker who switches to German is in.
 		if ok, err := a.InAudience(ctx, msg, fr[0].ID); err != nil || ok {

@@ -410,3 +410,43 @@ func (ix *Index) Targeted(ctx context.Context, es []*regulars.Engagement, follow
 	}
 	return out, nil
 }
+
+// AudienceSize counts the current followers of an engagement's channel in
+// at least one of its segmentations, whatever their status: the total of a
+// delivery run, which goes to the same people. ok is false when the
+// engagement has no segmentations (everyone is in it).
+func (ix *Index) AudienceSize(ctx context.Context, e *regulars.Engagement) (n int64, ok bool, err error) {
+	now := ix.Now()
+	p := ix.part(e.TenantID, e.PartnerID)
+	rules, err := ix.db.EngagementRules(ctx, e.ID)
+	if err != nil || len(rules) == 0 {
+		return 0, false, err
+	}
+	if err := p.acquire(ctx); err != nil {
+		if !errors.Is(err, errCold) {
+			return 0, false, err
+		}
+		n, err := ix.db.CountAudienceSQL(ctx, e.PartnerID, e.ChannelID, rules, now)
+		return n, true, err
+	}
+	defer p.mu.Unlock()
+	compiled := make([][]test, len(rules))
+	for i, r := range rules {
+		if compiled[i], err = p.compile(ctx, r, now); err != nil {
+			return 0, false, err
+		}
+	}
+	col := p.f.follows[e.ChannelID]
+	for s := range int32(len(p.f.ids)) {
+		if col == nil || col[s] == 0 {
+			continue
+		}
+		for _, t := range compiled {
+			if all(t, s) {
+				n++
+				break
+			}
+		}
+	}
+	return n, true, nil
+}

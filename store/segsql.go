@@ -329,3 +329,18 @@ func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
 		return id, row.Scan(&id)
 	})
 }
+
+// CountAudienceSQL counts the current followers of a channel (whatever
+// their status) who match at least one of the rules.
+func (db *DB) CountAudienceSQL(ctx context.Context, partnerID, channelID int64, rules []regulars.Rule, now time.Time) (int64, error) {
+	refs, err := db.resolveRefs(ctx, partnerID, rules)
+	if err != nil {
+		return 0, err
+	}
+	var x sqlExpr
+	x.add("SELECT COUNT(*) FROM followers f WHERE f.id IN (SELECT b.follower_id FROM follows b WHERE b.channel_id = ? AND b.unfollowed_at = 0) AND ", channelID)
+	x.anyRule(rules, refs, now)
+	var n int64
+	err = db.queryRow(ctx, x.b.String(), x.args...).Scan(&n)
+	return n, err
+}
