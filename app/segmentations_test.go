@@ -281,12 +281,10 @@ func TestFailedOrCancelledUploadLeavesTheList(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a, w, owner := newApp(t, db)
-		var ids []int64
 		var all strings.Builder
 		all.WriteString("end_user_id\n")
 		for i := range 30 {
-			f := w.AddFollower(t, fmt.Sprintf("UP%03d", i), []*regulars.Channel{w.Channel})
-			ids = append(ids, f.ID)
+			w.AddFollower(t, fmt.Sprintf("UP%03d", i), []*regulars.Channel{w.Channel})
 			fmt.Fprintf(&all, "UP%03d\n", i)
 		}
 		l, err := a.CreateList(ctx, owner, "Regulars")

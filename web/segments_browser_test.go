@@ -23,11 +23,6 @@ func countIs(t *testing.T, ctx context.Context, want string) {
 	waitTrue(t, ctx, fmt.Sprintf(`document.querySelector("#segment-count")?.dataset.count === %q`, want), "the live count showing "+want)
 }
 
-// changed fires the change event of a form control whose value a script set.
-func changed(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change", {bubbles: true}))`, sel))
-}
-
 // TestBrowserSegmentationTargetsAMessage is the seed's path: upload a list
 // (with bad rows, and download them), build a segmentation of four
 // criteria watching the count change at each, use it in a message, and see
