@@ -386,6 +386,9 @@ func (a *App) UpdateEngagement(ctx context.Context, actor *Actor, kind string, i
 		return nil, err
 	}
 	a.catalogChanged()
+	if e.Status == regulars.EngagementActive && e.CooldownSeconds != old.CooldownSeconds {
+		a.GeofenceChanged(ctx, e.TenantID, e.ID)
+	}
 	return &e, nil
 }
 

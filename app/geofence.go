@@ -75,6 +75,7 @@ type fenceEngagement struct {
 	ID        int64
 	ChannelID int64
 	Kind      string
+	Cooldown  time.Duration
 }
 
 // targetsOf groups geofence rows (ordered by location) into targets.
@@ -86,7 +87,7 @@ func targetsOf(rows []store.GeofenceRow) map[int64]*fenceTarget {
 			t = &fenceTarget{LocationID: r.LocationID, PartnerID: r.PartnerID, Lat: r.Lat, Lng: r.Lng, Radius: r.Radius}
 			out[r.LocationID] = t
 		}
-		t.Engagements = append(t.Engagements, fenceEngagement{ID: r.EngagementID, ChannelID: r.ChannelID, Kind: r.Kind})
+		t.Engagements = append(t.Engagements, fenceEngagement{ID: r.EngagementID, ChannelID: r.ChannelID, Kind: r.Kind, Cooldown: r.Cooldown})
 	}
 	return out
 }

@@ -133,6 +133,15 @@ func (a *App) ReportPosition(ctx context.Context, fa *FollowerActor, in Position
 				continue
 			}
 			seen[fe.ID] = true
+			// Most updates inside a location come within the cooldown:
+			// a read settles them without a write (the claim re-checks).
+			last, err := a.DB.LastLocationFiring(ctx, fe.ID, f.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !last.IsZero() && now.Before(last.Add(cooldownOf(fe.Cooldown))) {
+				continue
+			}
 			e, err := a.DB.TenantEngagement(ctx, fa.Tenant.ID, fe.ID)
 			if regulars.ErrorCode(err) == regulars.ENOTFOUND {
 				continue
@@ -161,14 +170,18 @@ func (a *App) ReportPosition(ctx context.Context, fa *FollowerActor, in Position
 	return res, nil
 }
 
+func cooldownOf(d time.Duration) time.Duration {
+	if d <= 0 {
+		return DefaultCooldown
+	}
+	return d
+}
+
 // fire gives a follower what an engagement offers for a visit, unless it
 // already did within the cooldown window. The claim, the activity and the
 // gift are one transaction: a failure gives the claim back.
 func (a *App) fire(ctx context.Context, e *regulars.Engagement, followerID, locationID int64, now time.Time) (*Firing, error) {
-	cooldown := time.Duration(e.CooldownSeconds) * time.Second
-	if cooldown <= 0 {
-		cooldown = DefaultCooldown
-	}
+	cooldown := cooldownOf(time.Duration(e.CooldownSeconds) * time.Second)
 	var firing *Firing
 	err := a.DB.InTx(ctx, func(ctx context.Context) error {
 		firing = nil

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"regulars"
@@ -23,10 +25,12 @@ var (
 	qEngsOfLocation = query("location_engagements_of", `SELECT `+engagementCols+` FROM engagements WHERE id IN (SELECT engagement_id FROM engagement_locations WHERE location_id = ?) ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, lower(name), id`)
 	qTargetCounts   = query("location_target_counts", `SELECT el.location_id, e.status, COUNT(*) FROM engagement_locations el JOIN engagements e ON e.id = el.engagement_id JOIN locations l ON l.id = el.location_id WHERE l.partner_id = ? GROUP BY el.location_id, e.status`)
 
-	geofenceSelect    = `SELECT l.id, l.partner_id, l.lat, l.lng, l.radius_m, e.id, e.channel_id, e.kind FROM locations l JOIN engagement_locations el ON el.location_id = l.id JOIN engagements e ON e.id = el.engagement_id WHERE l.radius_m > 0 AND e.status = 'active' AND `
+	geofenceSelect    = `SELECT l.id, l.partner_id, l.lat, l.lng, l.radius_m, e.id, e.channel_id, e.kind, e.cooldown_seconds FROM locations l JOIN engagement_locations el ON el.location_id = l.id JOIN engagements e ON e.id = el.engagement_id WHERE l.radius_m > 0 AND e.status = 'active' AND `
 	qGeofenceTenant   = query("geofence_tenant", geofenceSelect+`l.tenant_id = ? ORDER BY l.id, e.id`)
 	qGeofenceLocation = query("geofence_location", geofenceSelect+`l.tenant_id = ? AND l.id = ? ORDER BY e.id`)
 	qGeofenceOfEng    = query("geofence_engagement_locations", `SELECT location_id FROM engagement_locations WHERE engagement_id = ?`)
+
+	qFiringLast = query("location_firing_last", `SELECT fired_at FROM location_firings WHERE engagement_id = ? AND follower_id = ?`)
 
 	// The cooldown claim: a firing happens when there is none yet for the
 	// follower and engagement, or the last one is older than the window.
@@ -176,11 +180,15 @@ type GeofenceRow struct {
 	EngagementID int64
 	ChannelID    int64
 	Kind         string
+	Cooldown     time.Duration // the engagement's; 0 = the default
 }
 
 func scanGeofence(row interface{ Scan(...any) error }) (GeofenceRow, error) {
 	var g GeofenceRow
-	return g, row.Scan(&g.LocationID, &g.PartnerID, &g.Lat, &g.Lng, &g.Radius, &g.EngagementID, &g.ChannelID, &g.Kind)
+	var cooldown int64
+	err := row.Scan(&g.LocationID, &g.PartnerID, &g.Lat, &g.Lng, &g.Radius, &g.EngagementID, &g.ChannelID, &g.Kind, &cooldown)
+	g.Cooldown = time.Duration(cooldown) * time.Second
+	return g, err
 }
 
 // Geofence lists a tenant's active targeting locations, one row per active
@@ -213,6 +221,18 @@ func (db *DB) TargetedLocationIDs(ctx context.Context, engagementID int64) ([]in
 		var id int64
 		return id, row.Scan(&id)
 	})
+}
+
+// LastLocationFiring returns when a location last fired an engagement for
+// a follower (zero: never). A read, so that the common "within the
+// cooldown" case takes no write lock; the claim decides.
+func (db *DB) LastLocationFiring(ctx context.Context, engagementID, followerID int64) (time.Time, error) {
+	var at int64
+	err := db.queryRow(ctx, qFiringLast, engagementID, followerID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return fromMS(at), err
 }
 
 // ClaimLocationFiring records that a location fires an engagement for a
