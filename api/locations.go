@@ -240,6 +240,13 @@ type StoreLocation struct {
 // StoreLocationList is a channel's store locations.
 type StoreLocationList struct {
 	Items []StoreLocation `json:"items"`
+	Map   MapTiles        `json:"map"`
+}
+
+// MapTiles says where a map of the locations loads its tiles.
+type MapTiles struct {
+	TileURL     string `json:"tile_url" doc:"a Leaflet-style URL template with {z}, {x} and {y}"`
+	Attribution string `json:"attribution" doc:"HTML credit to show on the map"`
 }
 
 // queryFloat reads an optional number from the query; a malformed one is
@@ -271,7 +278,7 @@ func (x *API) channelLocations(r *http.Request, _ noBody) (StoreLocationList, er
 	if err != nil {
 		return StoreLocationList{}, err
 	}
-	out := StoreLocationList{Items: make([]StoreLocation, len(list))}
+	out := StoreLocationList{Items: make([]StoreLocation, len(list)), Map: MapTiles{TileURL: x.app.MapTiles.URL, Attribution: x.app.MapTiles.Attribution}}
 	for i, l := range list {
 		out.Items[i] = StoreLocation{ID: l.ID, Name: l.Name, Address: l.Address, Lat: l.Lat, Lng: l.Lng}
 		if l.Distance >= 0 {

@@ -59,6 +59,8 @@ type App struct {
 	ChatMaxAttachment int64
 	// Geocoder searches addresses for the locations form; nil = no search.
 	Geocoder Geocoder
+	// MapTiles is where maps load their tiles (follower app and admin).
+	MapTiles MapTiles
 
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration

@@ -15,6 +15,13 @@ type Geocoder interface {
 	Search(ctx context.Context, query, lang string) ([]geo.Place, error)
 }
 
+// MapTiles is the tile server of the maps: a Leaflet URL template and the
+// credit to show.
+type MapTiles struct {
+	URL         string
+	Attribution string
+}
+
 // ErrSearchUnavailable says the address search cannot answer now; the
 // locations form still works with typed coordinates or the pin.
 var ErrSearchUnavailable = errors.New("address search unavailable")

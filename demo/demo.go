@@ -169,6 +169,9 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 	if res.Loyalty, err = loadLoyalty(ctx, db, hash, res, opts); err != nil {
 		return nil, fmt.Errorf("demo loyalty data: %w", err)
 	}
+	if err := targetLocations(ctx, db, res); err != nil {
+		return nil, fmt.Errorf("demo targeting: %w", err)
+	}
 	res.Accounts = append(res.Accounts, Account{FollowerEmail, "Follower (the app)", "/app"})
 	return res, nil
 }

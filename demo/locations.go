@@ -25,3 +25,34 @@ func loadLocations(ctx context.Context, db *store.DB, p *regulars.Partner) error
 	}
 	return nil
 }
+
+// targetLocations makes engagements of the loyalty demo fire near the
+// shops: the airport's welcome drink coupon enables itself in Terminal 2,
+// the autumn menu message greets followers near the city shops.
+func targetLocations(ctx context.Context, db *store.DB, res *Result) error {
+	if res.Loyalty == nil || res.Partner == nil {
+		return nil
+	}
+	places, err := db.Locations(ctx, res.Partner.ID)
+	if err != nil {
+		return err
+	}
+	byName := map[string]int64{}
+	for _, l := range places {
+		byName[l.Name] = l.ID
+	}
+	byEngagement := map[string][]string{
+		"Airport welcome drink": {"Terminal 2 departures"},
+		"Autumn menu is here":   {"Around High Street", "Covent Garden piazza"},
+	}
+	for _, e := range append(res.Loyalty.Coupons, res.Loyalty.Messages...) {
+		for _, place := range byEngagement[e.Name] {
+			if id := byName[place]; id != 0 {
+				if err := db.AttachLocation(ctx, e.ID, id); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -71,6 +71,10 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 	}
 	a := app.New(db, mailer, log, cfg.BaseURL)
 	a.MediaDir = filepath.Join(cfg.DataDir, "media")
+	a.MapTiles = app.MapTiles{URL: cfg.TileURL, Attribution: cfg.TileAttribution}
+	if a.MapTiles.URL == "" {
+		a.MapTiles = app.MapTiles{URL: config.DefaultTileURL, Attribution: config.DefaultTileAttribution}
+	}
 	if cfg.GeocoderURL != "" {
 		a.Geocoder = geo.NewNominatim(cfg.GeocoderURL, "Regulars (+"+cfg.BaseURL+")")
 	}

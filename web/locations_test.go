@@ -191,7 +191,7 @@ func TestBrowserAddressSearch(t *testing.T) {
 	geocoder := fakeNominatim(t)
 	srv := testenv.NewServer(t, db, func(c *config.Config) { c.GeocoderURL = geocoder.URL + "/search" })
 	ctx := testenv.Browser(t)
-	locSignIn(t, ctx, srv, w.Owner.Email)
+	browserSignIn(t, ctx, srv, w.Owner.Email, testenv.Password)
 	testenv.Do(t, ctx,
 		chromedp.Navigate(srv.URL+"/admin/locations/new"),
 		chromedp.WaitVisible(chromedp.CSS(`#location-map[data-ready="true"]`)),
@@ -199,14 +199,14 @@ func TestBrowserAddressSearch(t *testing.T) {
 	)
 	testenv.WaitText(t, ctx, "#search-status", "2 places found")
 	testenv.Do(t, ctx, chromedp.Click(chromedp.CSS("#address-results li:first-child button")))
-	waitJS(t, ctx, `document.getElementById("f-lat").value === "51.523763"`, "the chosen place's latitude in the field")
+	waitTrue(t, ctx, `document.getElementById("f-lat").value === "51.523763"`, "the chosen place's latitude in the field")
 	if got := fieldValue(t, ctx, "f-lng"); got != "-0.158474" {
 		t.Errorf("longitude %q", got)
 	}
 	if got := fieldValue(t, ctx, "f-address"); got != "221B Baker Street, London NW1 6XE" {
 		t.Errorf("address %q", got)
 	}
-	waitJS(t, ctx, `(() => { const p = document.getElementById("location-map").markerPosition(); return p && Math.abs(p.lat - 51.5237629) < 1e-6 })()`, "the pin on the chosen place")
+	waitTrue(t, ctx, `(() => { const p = document.getElementById("location-map").markerPosition(); return p && Math.abs(p.lat - 51.5237629) < 1e-6 })()`, "the pin on the chosen place")
 	testenv.Screenshot(t, ctx, "search")
 
 	// The geocoder goes away: the search says so, typing still works.

@@ -3,6 +3,7 @@
 // #/channels, #/channel/ID, #/coupons, #/points, #/inbox, #/me.
 import { api, session, APIError } from "./api.js";
 import { chatScreen, chatsScreen, watchUnread } from "./chat.js";
+import { shops, positionCard } from "./places.js";
 
 const view = document.getElementById("view");
 const title = document.getElementById("title");
@@ -196,9 +197,11 @@ async function channel(id) {
     h("strong", {}, m.name), h("p", {}, m.text), m.image_url ? h("img", { class: "offer-img", src: m.image_url, alt: "" }) : null,
     m.link ? h("a", { href: m.link, rel: "noopener", target: "_blank" }, "Read more") : null,
     h("p", { class: "small muted" }, fmtTime(m.delivered_at))));
+  const places = h("section", { class: "stack", id: "places" });
   show(c.name, h("div", { class: "pad stack" }, head, !c.following ? h("p", { class: "hint" }, "Follow to enable coupons, join programs and receive messages.") : null,
-    h("h3", {}, "On offer"), offers, h("h3", {}, "Messages"), msgs.length ? h("ul", { class: "stack plain", id: "thread" }, msgs) : h("p", { class: "muted" }, "No messages yet.")));
+    places, h("h3", {}, "On offer"), offers, h("h3", {}, "Messages"), msgs.length ? h("ul", { class: "stack plain", id: "thread" }, msgs) : h("p", { class: "muted" }, "No messages yet.")));
   for (const m of page.messages) if (!m.opened_at) api.openMessage(m.engagement_id).catch(() => {});
+  shops(id, places);
 }
 
 // ---- Coupons, points, inbox, me ----
@@ -263,6 +266,7 @@ async function me() {
   show("Me", h("div", { class: "pad stack" },
     h("div", { class: "card center", id: "my-code" }, h("p", { class: "small muted" }, "Show this at the till"), h("div", { class: "qr", html: code.qr_svg }), h("p", { class: "euid", id: "euid" }, code.end_user_id)),
     form,
+    positionCard(toast),
     h("button", { class: "btn", id: "signout", onclick: (e) => act(e.target, () => api.signOut(), () => { session.token = null; location.hash = "#/signin"; }) }, "Sign out")));
 }
 

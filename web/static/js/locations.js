@@ -73,12 +73,12 @@ function overview(L, el) {
       layers.push(L.marker([p.lat, p.lng], { title: p.name, alt: p.name }).bindPopup(popup));
     }
   }
-  const group = L.featureGroup(layers).addTo(map);
-  if (points.length) {
-    map.fitBounds(group.getBounds().pad(0.2), { maxZoom: 16 });
-  } else {
-    map.setView([20, 0], 2);
-  }
+  // Bounds from the data: a circle's own bounds need a map with a view.
+  const bounds = L.latLngBounds([]);
+  for (const p of points) bounds.extend(L.latLng(p.lat, p.lng).toBounds(Math.max(p.radius, 50) * 2));
+  if (points.length) map.fitBounds(bounds.pad(0.1), { maxZoom: 16 });
+  else map.setView([20, 0], 2);
+  L.featureGroup(layers).addTo(map);
 }
 
 /* -------------------------------------------------------------- editor */
