@@ -367,3 +367,31 @@ func TestChannelStoreLocations(t *testing.T) {
 		e.must(http.StatusNotFound, e.otherFollowerToken(), "GET", path, nil)
 	})
 }
+
+// A node that missed an event (its index still has the old circle) never
+// fires from it: the location as stored decides.
+func TestAStaleGeofenceDoesNotFire(t *testing.T) {
+	db := testenv.OpenSQLite(t)
+	p := newProximity(t, db)
+	e := p.e
+	log := testenv.Logger(t)
+	mailer, err := mail.New(db, "", "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deaf := app.New(db, mailer, log, "http://regulars.test")
+	deaf.Bus, deaf.Clock = events.NewLocal(), p.clock // hears nothing from e.app
+	fa := e.followerActor()
+	if res, err := deaf.ReportPosition(e.ctx, fa, app.PositionInput{Lat: ptr(0.0), Lng: ptr(0.0)}); err != nil || len(res.Fired) != 0 {
+		t.Fatalf("building the geofence: %+v %v", res, err)
+	}
+	if _, err := e.app.UpdateLocation(e.ctx, e.owner(), p.zone.ID, regulars.LocationInput{Name: "Market square", Lat: "52.5", Lng: fmt.Sprint(squareLng), Radius: "200"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := deaf.ReportPosition(e.ctx, fa, app.PositionInput{Lat: ptr(insideLat), Lng: ptr(insideLng)}); err != nil || len(res.Fired) != 0 {
+		t.Fatalf("the old spot on a node that missed the move: %+v %v", res, err)
+	}
+	if n := p.received(e.followers.id); n != 0 {
+		t.Fatalf("the message was delivered from a stale index")
+	}
+}

@@ -45,21 +45,28 @@ type geofences struct {
 }
 
 // geofence is one tenant's index.
+//
+// Changes arrive as events: one location (or one engagement's locations)
+// is read again and put in or taken out, serialised by update so that the
+// last to apply has read the latest state. A full rebuild (first use,
+// after a failed update, or when the geofence is older than
+// geofenceMaxAge) reads everything without blocking those: events that
+// arrive meanwhile wait in pending and are applied on top of the new index.
 type geofence struct {
 	tenantID int64
 	ready    chan struct{} // closed once the first build ended
 	err      error         // of the first build
 
-	// update serialises builds and incremental changes, which read the
-	// database before they apply what they read: the last one to apply has
-	// read the latest state.
-	update sync.Mutex
+	update   sync.Mutex // serialises incremental changes
+	building sync.Mutex // one full rebuild at a time
 
-	mu      sync.RWMutex
-	index   *geo.Index
-	targets map[int64]*fenceTarget // by location id
-	builtAt time.Time
-	stale   bool
+	mu         sync.RWMutex
+	index      *geo.Index
+	targets    map[int64]*fenceTarget // by location id
+	builtAt    time.Time
+	stale      bool
+	rebuilding bool
+	pending    []geofenceEvent
 }
 
 // fenceTarget is an active targeting location and what it fires.
@@ -100,14 +107,21 @@ func (a *App) geofence(ctx context.Context, tenantID int64) (*geofence, error) {
 	}
 	g := a.fences.tenants[tenantID]
 	if g == nil {
-		g = &geofence{tenantID: tenantID, ready: make(chan struct{})}
+		g = &geofence{tenantID: tenantID, ready: make(chan struct{}), index: geo.NewIndex(), targets: map[int64]*fenceTarget{}}
 		a.fences.tenants[tenantID] = g
 		a.fences.mu.Unlock()
 		// Subscribe before reading, so that no change falls between the two.
-		a.Bus.Subscribe(GeofenceTopic(tenantID), func(e events.Event) { a.applyGeofenceEvent(g, e) })
-		g.update.Lock()
+		cancel := a.Bus.Subscribe(GeofenceTopic(tenantID), func(e events.Event) { a.applyGeofenceEvent(g, e) })
+		g.building.Lock()
 		g.err = a.rebuildGeofence(context.WithoutCancel(ctx), g)
-		g.update.Unlock()
+		g.building.Unlock()
+		if g.err != nil {
+			// Forget it, so that the next position tries again.
+			cancel()
+			a.fences.mu.Lock()
+			delete(a.fences.tenants, tenantID)
+			a.fences.mu.Unlock()
+		}
 		close(g.ready)
 	} else {
 		a.fences.mu.Unlock()
@@ -123,11 +137,11 @@ func (a *App) geofence(ctx context.Context, tenantID int64) (*geofence, error) {
 	g.mu.RLock()
 	old := g.stale || a.now().Sub(g.builtAt) > geofenceMaxAge
 	g.mu.RUnlock()
-	if old && g.update.TryLock() {
-		// Rebuild in the background; meanwhile lookups use the old index
-		// (firing re-checks every engagement anyway).
+	if old && g.building.TryLock() {
+		// Rebuild in the background; meanwhile lookups use the current
+		// index (a firing re-checks the location and the engagement).
 		go func() {
-			defer g.update.Unlock()
+			defer g.building.Unlock()
 			if err := a.rebuildGeofence(context.Background(), g); err != nil {
 				a.Log.Error("geofence rebuild failed", "tenant", tenantID, "err", err)
 			}
@@ -136,27 +150,37 @@ func (a *App) geofence(ctx context.Context, tenantID int64) (*geofence, error) {
 	return g, nil
 }
 
-// rebuildGeofence reads the tenant's whole geofence and swaps it in. The
-// caller holds g.update.
+// rebuildGeofence reads the tenant's whole geofence and swaps it in, then
+// applies the events that came meanwhile. The caller holds g.building.
 func (a *App) rebuildGeofence(ctx context.Context, g *geofence) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	g.mu.Lock()
+	g.rebuilding = true
+	g.mu.Unlock()
 	rows, err := a.DB.Geofence(ctx, g.tenantID)
-	if err != nil {
-		g.mu.Lock()
-		g.stale = true
-		g.mu.Unlock()
-		return err
-	}
-	targets := targetsOf(rows)
-	index := geo.NewIndex()
-	for _, t := range targets {
-		index.Insert(t.LocationID, t.Lat, t.Lng, t.Radius)
+	var targets map[int64]*fenceTarget
+	var index *geo.Index
+	if err == nil {
+		targets = targetsOf(rows)
+		index = geo.NewIndex()
+		for _, t := range targets {
+			index.Insert(t.LocationID, t.Lat, t.Lng, t.Radius)
+		}
 	}
 	g.mu.Lock()
-	g.index, g.targets, g.builtAt, g.stale = index, targets, a.now(), false
+	if err == nil {
+		g.index, g.targets, g.builtAt, g.stale = index, targets, a.now(), false
+	} else {
+		g.stale = true
+	}
+	pending := g.pending
+	g.pending, g.rebuilding = nil, false
 	g.mu.Unlock()
-	return nil
+	for _, ev := range pending {
+		a.applyIncremental(ctx, g, ev)
+	}
+	return err
 }
 
 // reloadTarget re-reads one location and puts it in, or takes it out of,
@@ -179,21 +203,30 @@ func (a *App) reloadTarget(ctx context.Context, g *geofence, locationID int64) e
 	return nil
 }
 
-// applyGeofenceEvent applies a change published by any node.
+// applyGeofenceEvent applies a change published by any node. It runs on
+// the bus's delivery path, so it only reads a few rows; a full rebuild it
+// leaves to the next position.
 func (a *App) applyGeofenceEvent(g *geofence, e events.Event) {
 	var ev geofenceEvent
 	if err := json.Unmarshal(e.Data, &ev); err != nil {
 		a.Log.Error("bad geofence event", "topic", e.Topic, "err", err)
 		return
 	}
+	g.mu.Lock()
+	if g.rebuilding {
+		g.pending = append(g.pending, ev)
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	a.applyIncremental(ctx, g, ev)
+}
+
+func (a *App) applyIncremental(ctx context.Context, g *geofence, ev geofenceEvent) {
 	g.update.Lock()
 	defer g.update.Unlock()
-	<-g.ready // the first build holds update until it ends; this never waits
-	if g.err != nil {
-		return // never built: nothing to update
-	}
 	var err error
 	switch {
 	case ev.LocationID > 0:
@@ -218,8 +251,11 @@ func (a *App) applyGeofenceEvent(g *geofence, e events.Event) {
 				}
 			}
 		}
-	default:
-		err = a.rebuildGeofence(ctx, g)
+	default: // everything: rebuilt on the next position
+		g.mu.Lock()
+		g.stale = true
+		g.mu.Unlock()
+		return
 	}
 	if err != nil {
 		a.Log.Error("geofence update failed; rebuilding on next use", "tenant", g.tenantID, "err", err)

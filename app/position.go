@@ -142,6 +142,15 @@ func (a *App) ReportPosition(ctx context.Context, fa *FollowerActor, in Position
 			if !last.IsZero() && now.Before(last.Add(cooldownOf(fe.Cooldown))) {
 				continue
 			}
+			// The index may lag behind a change made a moment ago on
+			// another node: the location as it is now decides.
+			clat, clng, radius, ok, err := a.DB.LocationTarget(ctx, fa.Tenant.ID, t.LocationID, fe.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || radius <= 0 || !geo.Within(lat, lng, clat, clng, radius) {
+				continue
+			}
 			e, err := a.DB.TenantEngagement(ctx, fa.Tenant.ID, fe.ID)
 			if regulars.ErrorCode(err) == regulars.ENOTFOUND {
 				continue
@@ -151,7 +160,7 @@ func (a *App) ReportPosition(ctx context.Context, fa *FollowerActor, in Position
 			if !Live(e, now) {
 				continue
 			}
-			ok, err := a.InAudience(ctx, e, f.ID)
+			ok, err = a.InAudience(ctx, e, f.ID)
 			if err != nil {
 				return nil, err
 			}

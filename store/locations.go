@@ -30,7 +30,8 @@ var (
 	qGeofenceLocation = query("geofence_location", geofenceSelect+`l.tenant_id = ? AND l.id = ? ORDER BY e.id`)
 	qGeofenceOfEng    = query("geofence_engagement_locations", `SELECT location_id FROM engagement_locations WHERE engagement_id = ?`)
 
-	qFiringLast = query("location_firing_last", `SELECT fired_at FROM location_firings WHERE engagement_id = ? AND follower_id = ?`)
+	qTargetCheck = query("location_target_check", `SELECT l.lat, l.lng, l.radius_m FROM locations l JOIN engagement_locations el ON el.location_id = l.id WHERE l.tenant_id = ? AND l.id = ? AND el.engagement_id = ?`)
+	qFiringLast  = query("location_firing_last", `SELECT fired_at FROM location_firings WHERE engagement_id = ? AND follower_id = ?`)
 
 	// The cooldown claim: a firing happens when there is none yet for the
 	// follower and engagement, or the last one is older than the window.
@@ -221,6 +222,17 @@ func (db *DB) TargetedLocationIDs(ctx context.Context, engagementID int64) ([]in
 		var id int64
 		return id, row.Scan(&id)
 	})
+}
+
+// LocationTarget reads the circle of a location that an engagement
+// targets now; ok is false when the location is gone or no longer
+// targeted by it. Firing checks it, so a stale geofence never fires.
+func (db *DB) LocationTarget(ctx context.Context, tenantID, locationID, engagementID int64) (lat, lng, radius float64, ok bool, err error) {
+	err = db.queryRow(ctx, qTargetCheck, tenantID, locationID, engagementID).Scan(&lat, &lng, &radius)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, 0, false, nil
+	}
+	return lat, lng, radius, err == nil, err
 }
 
 // LastLocationFiring returns when a location last fired an engagement for
