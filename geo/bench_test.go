@@ -55,26 +55,22 @@ func BenchmarkPositionMatch100k(b *testing.B) {
 	if matches == 0 {
 		b.Fatal("no position matched any location")
 	}
+	b.Logf("index and brute force found the same %d matches for 1,000 positions", matches)
 
 	b.Run("index", func(b *testing.B) {
 		var dst []int64
-		found := 0
 		for i := 0; b.Loop(); i++ {
 			p := points[i%len(points)]
 			dst = x.Lookup(p[0], p[1], dst[:0])
-			found += len(dst)
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "positions/s")
-		b.ReportMetric(float64(found)/float64(b.N), "matches/op")
 	})
 	b.Run("brute-force", func(b *testing.B) {
-		found := 0
 		for i := 0; b.Loop(); i++ {
 			p := points[i%len(points)]
-			found += len(bruteForce(cs, p[0], p[1]))
+			bruteForce(cs, p[0], p[1])
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "positions/s")
-		b.ReportMetric(float64(found)/float64(b.N), "matches/op")
 	})
 }
 
