@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"regulars/app"
@@ -32,8 +33,9 @@ type PGBus struct {
 	local *events.Local
 	node  string
 	// OnGap is called when the node listens again after a lost connection.
-	OnGap func()
-	ready chan struct{}
+	OnGap     func()
+	ready     chan struct{}
+	listening atomic.Bool
 }
 
 // NewPGBus returns a bus over db, which must be PostgreSQL.
@@ -77,12 +79,18 @@ func (b *PGBus) Subscribe(topic string, fn func(events.Event)) func() {
 // Ready is closed once the node listens for the first time.
 func (b *PGBus) Ready() <-chan struct{} { return b.ready }
 
+// Listening reports whether the node has a listening connection (it may
+// have lost it since and not be told yet).
+func (b *PGBus) Listening() bool { return b.listening.Load() }
+
 // Run listens for the other nodes' events until ctx ends, and purges old
 // spilled events.
 func (b *PGBus) Run(ctx context.Context) {
 	go b.purge(ctx)
 	first := true
+	defer b.listening.Store(false)
 	b.db.Listen(ctx, PGChannel, func() {
+		b.listening.Store(true)
 		if first {
 			first = false
 			close(b.ready)

@@ -109,6 +109,15 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		fmt.Fprintln(w, "# HELP regulars_realtime_connections Open WebSocket connections of this node.")
 		fmt.Fprintln(w, "# TYPE regulars_realtime_connections gauge")
 		fmt.Fprintf(w, "regulars_realtime_connections %d\n", p.Realtime.Connections())
+		if pgBus != nil {
+			listening := 0
+			if pgBus.Listening() {
+				listening = 1
+			}
+			fmt.Fprintln(w, "# HELP regulars_realtime_bus_listening Whether this node receives the other nodes' events (PostgreSQL LISTEN).")
+			fmt.Fprintln(w, "# TYPE regulars_realtime_bus_listening gauge")
+			fmt.Fprintf(w, "regulars_realtime_bus_listening %d\n", listening)
+		}
 	})
 	p.Handler = New(db, log, metrics, w, p.API, p.Realtime)
 	return p, nil
