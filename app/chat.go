@@ -456,19 +456,34 @@ func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int
 	return a.followerAppend(ctx, fa.Follower, ch, m, nil)
 }
 
+// FollowerSendTo sends a follower's message into one of their
+// conversations (the conversation names the channel).
+func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	c, err := a.FollowerConversation(ctx, fa, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.FollowerSend(ctx, fa, c.ChannelID, in)
+}
+
 // followerAppend stores a follower's message (and, before it, the file it
 // carries) in the conversation with ch, reopening it when finished.
 func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regulars.Channel, m *regulars.ChatMessage, file *regulars.ChatAttachment) (*regulars.Conversation, *regulars.ChatMessage, error) {
 	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
 		return nil, nil, err
 	}
-	conv, err := a.DB.EnsureConversation(ctx, f.TenantID, ch.PartnerID, ch.ID, f.ID)
+	// Most messages go to a conversation that exists: read before writing.
+	conv, err := a.DB.ConversationOf(ctx, ch.ID, f.ID)
+	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
+		conv, err = a.DB.EnsureConversation(ctx, f.TenantID, ch.PartnerID, ch.ID, f.ID)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	var (
 		events []*regulars.ChatMessage
 		sent   *regulars.ChatMessage
+		after  *regulars.Conversation // the state it ends in
 		dup    bool
 	)
 	err = a.DB.InTx(ctx, func(ctx context.Context) error {
@@ -477,6 +492,7 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regu
 		if err != nil {
 			return err
 		}
+		after = c
 		if m.ClientID != "" {
 			if old, err := a.DB.ChatMessageByClient(ctx, c.ID, m.ClientID); err == nil {
 				sent, dup = old, true
@@ -511,14 +527,20 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regu
 		}
 		sent = stored
 		events = append(events, stored)
-		_, err = a.DB.MarkFollowerRead(ctx, c.ID, c.LastSeq)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	conv, err = a.DB.FollowerConversation(ctx, f.ID, conv.ID)
-	if err != nil {
+	if after.OwnerID == conv.OwnerID {
+		// The names read before still hold: no second read.
+		named := *after
+		named.OwnerName, named.FollowerName, named.FollowerEndUserID, named.ChannelName = conv.OwnerName, conv.FollowerName, conv.FollowerEndUserID, conv.ChannelName
+		if named.OwnerID == 0 {
+			named.OwnerName = ""
+		}
+		conv = &named
+	} else if conv, err = a.DB.FollowerConversation(ctx, f.ID, conv.ID); err != nil {
 		return nil, nil, err
 	}
 	if !dup {

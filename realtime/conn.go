@@ -215,8 +215,16 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(64 << 10)
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{hub: h, ws: ws, ctx: ctx, cancel: cancel, typedAt: map[int64]time.Time{}}
+	c := &conn{hub: h, ws: ws, ctx: ctx, cancel: cancel}
 	c.alive()
+	// The connection lives on in a goroutine of its own, started small:
+	// the HTTP handler's goroutine, its stack grown by the request and the
+	// sign-in, ends here.
+	go c.run(who, authErr)
+}
+
+func (c *conn) run(who *identity, authErr error) {
+	h := c.hub
 	defer func() {
 		h.remove(c)
 		c.close(websocket.StatusNormalClosure, "")
@@ -453,15 +461,13 @@ func (c *conn) sendMessage(who *identity, req *request) error {
 			return err
 		}
 	} else {
-		channel := req.ChannelID
+		in := app.FollowerMessage{Text: req.Text, ClientID: req.ClientID}
 		if req.ConversationID != 0 {
-			existing, err := c.hub.app.FollowerConversation(c.ctx, who.follower, req.ConversationID)
-			if err != nil {
-				return err
-			}
-			channel = existing.ChannelID
+			conv, msg, err = c.hub.app.FollowerSendTo(c.ctx, who.follower, req.ConversationID, in)
+		} else {
+			conv, msg, err = c.hub.app.FollowerSend(c.ctx, who.follower, req.ChannelID, in)
 		}
-		if conv, msg, err = c.hub.app.FollowerSend(c.ctx, who.follower, channel, app.FollowerMessage{Text: req.Text, ClientID: req.ClientID}); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -495,6 +501,9 @@ func (c *conn) takeOrFinish(who *identity, req *request) error {
 func (c *conn) typing(who *identity, req *request) error {
 	if time.Since(c.typedAt[req.ConversationID]) < 2*time.Second {
 		return nil
+	}
+	if c.typedAt == nil {
+		c.typedAt = map[int64]time.Time{}
 	}
 	c.typedAt[req.ConversationID] = time.Now()
 	if who.staff != nil {

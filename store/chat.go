@@ -26,7 +26,7 @@ var (
 	qConversationForUser = query("conversation_follower", `SELECT `+conversationView+conversationJoins+` WHERE c.follower_id = ? AND c.id = ?`)
 	qConversationLock    = query("conversation_lock", `SELECT `+conversationCols+` FROM conversations c WHERE c.id = ?`)
 	qConversationState   = query("conversation_state", `UPDATE conversations SET status = ?, owner_id = ?, finished_by = ?, updated_at = ? WHERE id = ?`)
-	qConversationLast    = query("conversation_last", `UPDATE conversations SET last_seq = ?, last_message_at = ?, last_preview = ?, last_author = ?, updated_at = ? WHERE id = ?`)
+	qConversationLast    = query("conversation_last", `UPDATE conversations SET last_seq = ?, last_message_at = ?, last_preview = ?, last_author = ?, follower_read_seq = ?, updated_at = ? WHERE id = ?`)
 	qConversationFRead   = query("conversation_follower_read", `UPDATE conversations SET follower_read_seq = ? WHERE id = ? AND follower_read_seq < ? AND last_seq >= ?`)
 
 	qConversationsList = query("conversations_list", `SELECT `+conversationView+`, COALESCE(r.read_seq, 0),
@@ -244,7 +244,8 @@ func scanMessage(row interface{ Scan(...any) error }) (*regulars.ChatMessage, er
 
 // AddChatMessage appends m to the conversation c, which the caller has
 // locked with LockConversation in the same transaction: m gets the next
-// sequence number and c its new last message. (A ClientID the
+// sequence number and c its new last message (and, for the follower's own
+// message, the follower has read up to it). (A ClientID the
 // conversation already holds violates a unique index: callers look it up
 // with ChatMessageByClient first, under the same lock.)
 func (db *DB) AddChatMessage(ctx context.Context, c *regulars.Conversation, m *regulars.ChatMessage) (*regulars.ChatMessage, error) {
@@ -261,7 +262,10 @@ func (db *DB) AddChatMessage(ctx context.Context, c *regulars.Conversation, m *r
 	if m.Kind != regulars.MessageSystem {
 		c.LastPreview, c.LastAuthor = messagePreview(m), m.Author
 	}
-	if _, err := db.exec(ctx, qConversationLast, c.LastSeq, ms(c.LastMessageAt), c.LastPreview, c.LastAuthor, ms(c.UpdatedAt), c.ID); err != nil {
+	if m.Author == regulars.AuthorFollower {
+		c.FollowerReadSeq = m.Seq // the follower has read what they wrote
+	}
+	if _, err := db.exec(ctx, qConversationLast, c.LastSeq, ms(c.LastMessageAt), c.LastPreview, c.LastAuthor, c.FollowerReadSeq, ms(c.UpdatedAt), c.ID); err != nil {
 		return nil, err
 	}
 	return m, nil
