@@ -3,9 +3,16 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
 
 	"regulars"
+	"regulars/api"
 	"regulars/app"
+	"regulars/internal/testenv"
+	"regulars/store"
 )
 
 // conversation is the fixture follower's conversation with partner A's
@@ -82,4 +89,87 @@ func cannedResponse(e *env) map[string]int64 {
 		e.t.Fatal(err)
 	}
 	return map[string]int64{"id": r.ID}
+}
+
+// upload posts a file body as is, the way the attachment routes take it.
+func (e *env) upload(token, path, contentType string, body []byte) *response {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.ctx, "POST", e.url+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return &response{Response: res, body: data}
+}
+
+// The chat through the JSON API, both sides; every answer is checked
+// against the OpenAPI document.
+func TestChatAPI(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		followedChannel(e)
+		fan := e.followerToken()
+		ann := e.token(e.userWith(e.w.Partner.ID, regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate}))
+		bobUser := e.userWith(e.w.Partner.ID, regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate, regulars.FeatureCanned: regulars.LevelView})
+		bob := e.token(bobUser)
+		annUser := e.userWith(e.w.Partner.ID, regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate})
+
+		var sent api.Sent
+		r := e.must(http.StatusCreated, fan, "POST", fmt.Sprintf("/api/v1/follower/channels/%d/chat", e.w.Channel.ID), map[string]any{"text": "Hello", "client_id": "c1"})
+		r.decode(t, &sent)
+		if sent.Conversation.Status != regulars.ConversationUnanswered || sent.Message.Seq != 1 || r.Header.Get("Location") == "" {
+			t.Fatalf("first message: %+v (Location %q)", sent, r.Header.Get("Location"))
+		}
+		conv := fmt.Sprintf("/api/v1/chat/conversations/%d", sent.Conversation.ID)
+		var list api.ConversationList
+		e.must(http.StatusOK, bob, "GET", "/api/v1/chat/conversations?tab=unanswered", nil).decode(t, &list)
+		if len(list.Items) != 1 || list.Items[0].Unread != 1 || list.Counts.Unanswered != 1 || list.Items[0].Follower == nil {
+			t.Fatalf("unanswered tab: %+v", list)
+		}
+		e.must(http.StatusBadRequest, bob, "GET", conv+"/messages?after=x", nil)
+
+		e.must(http.StatusCreated, ann, "POST", conv+"/messages", map[string]any{"text": "Hi, Ann here"})
+		p := e.must(http.StatusConflict, bob, "POST", conv+"/messages", map[string]any{"text": "Bob here"}).problem(t)
+		if p.Owner == nil || p.Owner.ID != annUser.ID {
+			t.Fatalf("409 problem %+v, want the owner", p)
+		}
+		e.must(http.StatusCreated, bob, "POST", conv+"/messages", map[string]any{"text": "Bob here", "overtake_from": annUser.ID})
+
+		// A picture up and down; only those who see the conversation get it.
+		img := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 300)...)
+		var att api.Sent
+		e.upload(bob, conv+"/attachments?name=map.png&text=Here", "image/png", img).decode(t, &att)
+		if att.Message.Attachment == nil || att.Message.Attachment.ContentType != "image/png" || att.Message.Text != "Here" {
+			t.Fatalf("attachment: %+v", att.Message)
+		}
+		path := fmt.Sprintf("/attachments/%d", att.Message.Attachment.ID)
+		got := e.must(http.StatusOK, ann, "GET", "/api/v1/chat"+path, nil)
+		if !bytes.Equal(got.body, img) || got.Header.Get("Content-Type") != "image/png" || got.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("download: %d bytes, %s", len(got.body), got.Header.Get("Content-Type"))
+		}
+		e.must(http.StatusOK, fan, "GET", "/api/v1/follower"+path, nil)
+		e.must(http.StatusNotFound, e.token(e.w.OtherOwner), "GET", "/api/v1/chat"+path, nil)
+		e.must(http.StatusUnprocessableEntity, bob, "POST", conv+"/attachments?name=x.txt", "just text")
+
+		// The follower reads it all, system lines in their words.
+		var msgs api.ChatMessageList
+		e.must(http.StatusOK, fan, "GET", fmt.Sprintf("/api/v1/follower/conversations/%d/messages", sent.Conversation.ID), nil).decode(t, &msgs)
+		var texts []string
+		for _, m := range msgs.Items {
+			texts = append(texts, m.Text)
+		}
+		want := []string{"Hello", annUser.Name + " joined the conversation", "Hi, Ann here", bobUser.Name + " joined the conversation", "Bob here", "Here"}
+		if strings.Join(texts, "|") != strings.Join(want, "|") {
+			t.Fatalf("the follower reads %q, want %q", texts, want)
+		}
+		e.must(http.StatusOK, bob, "POST", conv+"/finish", nil)
+		e.must(http.StatusConflict, bob, "POST", conv+"/finish", nil)
+	})
 }

@@ -127,8 +127,11 @@ func (g *schemas) operation(e endpoint, path string, problem obj) obj {
 	if e.Side == httpx.Partner || e.Side == httpx.Tenant || e.Side == httpx.Follower || len(params) > 0 {
 		problems = append(problems, http.StatusNotFound)
 	}
-	if e.Op.in != nil || e.Op.upload {
+	switch {
+	case e.Op.in != nil || e.Op.upload:
 		problems = append(problems, http.StatusBadRequest, http.StatusUnprocessableEntity)
+	case len(e.Query) > 0:
+		problems = append(problems, http.StatusBadRequest, http.StatusUnprocessableEntity) // a malformed or invalid parameter
 	}
 	problems = append(problems, e.Errors...)
 	for _, status := range problems {
