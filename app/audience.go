@@ -60,3 +60,32 @@ func Live(e *regulars.Engagement, now time.Time) bool {
 	}
 	return e.EndsAt.IsZero() || e.EndsAt.UnixMilli() > t
 }
+
+// BatchTargeting is an optional part of a Targeting hook: one answer for
+// several engagements of one partner and one follower (a channel page).
+type BatchTargeting interface {
+	Targeted(ctx context.Context, es []*regulars.Engagement, followerID int64) ([]bool, error)
+}
+
+// targetedAmong returns, for each engagement, whether the targeting hook
+// includes the follower (all true without a hook).
+func (a *App) targetedAmong(ctx context.Context, es []*regulars.Engagement, followerID int64) ([]bool, error) {
+	out := make([]bool, len(es))
+	if a.Targeting == nil || len(es) == 0 {
+		for i := range out {
+			out[i] = true
+		}
+		return out, nil
+	}
+	if b, ok := a.Targeting.(BatchTargeting); ok {
+		return b.Targeted(ctx, es, followerID)
+	}
+	for i, e := range es {
+		ok, err := a.Targeting.Matches(ctx, e, followerID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ok
+	}
+	return out, nil
+}

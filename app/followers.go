@@ -489,18 +489,22 @@ func (a *App) ChannelPageFor(ctx context.Context, fa *FollowerActor, channelID i
 	if page.Follow != nil {
 		acts, members = state.Activations, state.Memberships
 	}
+	var offered []*regulars.Engagement
 	for _, e := range snap.Engagements {
-		if !Live(e, now) || e.Kind == regulars.KindMessage {
-			continue
+		if Live(e, now) && e.Kind != regulars.KindMessage {
+			offered = append(offered, e)
 		}
-		if page.Follow != nil && a.Targeting != nil {
-			ok, err := a.Targeting.Matches(ctx, e, fa.Follower.ID)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
+	}
+	// A visitor sees everything on offer; a follower what targets them.
+	targeted := make([]bool, len(offered))
+	if page.Follow != nil {
+		if targeted, err = a.targetedAmong(ctx, offered, fa.Follower.ID); err != nil {
+			return nil, err
+		}
+	}
+	for i, e := range offered {
+		if page.Follow != nil && !targeted[i] {
+			continue
 		}
 		oe := &OfferedEngagement{Engagement: e}
 		switch e.Kind {
