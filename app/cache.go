@@ -109,6 +109,9 @@ type channelSnapshot struct {
 	PartnerActive bool
 	Engagements   []*regulars.Engagement // active ones, levels loaded
 	ByID          map[int64]*regulars.Engagement
+	// Everyone holds the engagements without segmentations: for them the
+	// targeting hook need not be asked.
+	Everyone map[int64]bool
 }
 
 // snapshot returns the channel's snapshot, from the cache when fresh.
@@ -132,9 +135,16 @@ func (a *App) snapshot(ctx context.Context, tenantID, channelID int64) (*channel
 	if err != nil {
 		return nil, err
 	}
-	s := &channelSnapshot{Channel: ch, PartnerActive: p.Status == regulars.PartnerActive, Engagements: list, ByID: map[int64]*regulars.Engagement{}}
+	s := &channelSnapshot{Channel: ch, PartnerActive: p.Status == regulars.PartnerActive, Engagements: list, ByID: map[int64]*regulars.Engagement{}, Everyone: map[int64]bool{}}
 	for _, e := range list {
 		s.ByID[e.ID] = e
+		if a.Targeting != nil {
+			rules, err := a.DB.EngagementRules(ctx, e.ID)
+			if err != nil {
+				return nil, err
+			}
+			s.Everyone[e.ID] = len(rules) == 0
+		}
 	}
 	c.put(key, s, now, version)
 	return s, nil

@@ -489,21 +489,29 @@ func (a *App) ChannelPageFor(ctx context.Context, fa *FollowerActor, channelID i
 	if page.Follow != nil {
 		acts, members = state.Activations, state.Memberships
 	}
-	var offered []*regulars.Engagement
+	var offered, segmented []*regulars.Engagement
 	for _, e := range snap.Engagements {
 		if Live(e, now) && e.Kind != regulars.KindMessage {
 			offered = append(offered, e)
+			if !snap.Everyone[e.ID] {
+				segmented = append(segmented, e)
+			}
 		}
 	}
-	// A visitor sees everything on offer; a follower what targets them.
-	targeted := make([]bool, len(offered))
-	if page.Follow != nil {
-		if targeted, err = a.targetedAmong(ctx, offered, fa.Follower.ID); err != nil {
+	// A visitor sees everything on offer; a follower what targets them:
+	// the hook decides for the engagements with segmentations.
+	excluded := map[int64]bool{}
+	if page.Follow != nil && len(segmented) > 0 {
+		in, err := a.targetedAmong(ctx, segmented, fa.Follower.ID)
+		if err != nil {
 			return nil, err
 		}
+		for i, e := range segmented {
+			excluded[e.ID] = !in[i]
+		}
 	}
-	for i, e := range offered {
-		if page.Follow != nil && !targeted[i] {
+	for _, e := range offered {
+		if excluded[e.ID] {
 			continue
 		}
 		oe := &OfferedEngagement{Engagement: e}
