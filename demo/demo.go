@@ -172,6 +172,9 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 	if err := targetLocations(ctx, db, res); err != nil {
 		return nil, fmt.Errorf("demo targeting: %w", err)
 	}
+	if err := loadChat(ctx, db, res); err != nil {
+		return nil, fmt.Errorf("demo chat: %w", err)
+	}
 	res.Accounts = append(res.Accounts, Account{FollowerEmail, "Follower (the app)", "/app"})
 	return res, nil
 }
