@@ -64,11 +64,13 @@ func loadChat(ctx context.Context, db *store.DB, res *Result) error {
 		now := db.Clock.Now().UTC()
 		type line struct {
 			author, text, event string
-			user            *regulars.User
+			user                *regulars.User
 		}
 		say := func(f string) line { return line{author: regulars.AuthorFollower, text: f} }
 		ans := func(u *regulars.User, s string) line { return line{author: regulars.AuthorAgent, text: s, user: u} }
-		sys := func(u *regulars.User, event, s string) line { return line{author: regulars.AuthorSystem, event: event, text: s, user: u} }
+		sys := func(u *regulars.User, event, s string) line {
+			return line{author: regulars.AuthorSystem, event: event, text: s, user: u}
+		}
 		scripts := []struct {
 			lines  []line
 			status string
