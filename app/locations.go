@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"regulars"
 )
@@ -333,4 +334,85 @@ func (a *App) SetEngagementLocations(ctx context.Context, actor *Actor, engageme
 		a.geofenceLocationChanged(ctx, e.TenantID, id)
 	}
 	return nil
+}
+
+// EngagementTargets is what the locations panel of an engagement page
+// shows: the locations it targets, the others it could, its cooldown, and
+// what the actor may change.
+type EngagementTargets struct {
+	Engagement  *regulars.Engagement
+	Targeted    []*regulars.Location
+	Available   []*regulars.Location // targeting locations not targeted yet
+	CanTarget   bool                 // update on locations
+	CanCooldown bool                 // update on the engagement's kind
+}
+
+// Hours returns the engagement's cooldown in whole hours.
+func (t *EngagementTargets) Hours() int64 {
+	return int64(cooldownOf(time.Duration(t.Engagement.CooldownSeconds)*time.Second) / time.Hour)
+}
+
+// TargetsOf loads the locations panel of an engagement of the actor's
+// partner.
+func (a *App) TargetsOf(ctx context.Context, actor *Actor, engagementID int64) (*EngagementTargets, error) {
+	if err := actor.Require(regulars.FeatureLocations, regulars.LevelView); err != nil {
+		return nil, err
+	}
+	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
+	if err != nil {
+		return nil, err
+	}
+	if regulars.FeatureOfKind(e.Kind) == regulars.FeatureChat {
+		return nil, regulars.ErrNotFound("engagement")
+	}
+	t := &EngagementTargets{Engagement: e,
+		CanTarget:   actor.Can(regulars.FeatureLocations, regulars.LevelUpdate) && e.Status != regulars.EngagementFinished,
+		CanCooldown: actor.Can(regulars.FeatureOfKind(e.Kind), regulars.LevelUpdate) && e.Status != regulars.EngagementFinished}
+	if t.Targeted, err = a.DB.EngagementLocations(ctx, e.ID); err != nil {
+		return nil, err
+	}
+	targeted := map[int64]bool{}
+	for _, l := range t.Targeted {
+		targeted[l.ID] = true
+	}
+	all, err := a.DB.Locations(ctx, actor.PartnerID())
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range all {
+		if !l.IsStore() && !targeted[l.ID] {
+			t.Available = append(t.Available, l)
+		}
+	}
+	return t, nil
+}
+
+// SetLocationCooldown sets how often, at most, an engagement fires for one
+// follower through its targeting locations: once every hours (1 to 8760,
+// a year). It needs update on the engagement's kind.
+func (a *App) SetLocationCooldown(ctx context.Context, actor *Actor, engagementID int64, hours string) (*regulars.Engagement, error) {
+	e, err := a.DB.Engagement(ctx, actor.PartnerID(), engagementID)
+	if err != nil {
+		return nil, err
+	}
+	if err := actor.Require(regulars.FeatureOfKind(e.Kind), regulars.LevelUpdate); err != nil {
+		return nil, err
+	}
+	if e.Status == regulars.EngagementFinished {
+		return nil, regulars.Errorf(regulars.ECONFLICT, "%s is finished and archived: it cannot change.", e.Name)
+	}
+	v := regulars.Validation{}
+	h := num(v, "cooldown_hours", hours, -1, 1, 24*365)
+	if h == -1 {
+		v.Add("cooldown_hours", "Enter a number of hours, e.g. 24.")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := a.DB.SetEngagementCooldown(ctx, e.PartnerID, e.ID, time.Duration(h)*time.Hour); err != nil {
+		return nil, err
+	}
+	e.CooldownSeconds = h * 3600
+	a.GeofenceChanged(ctx, e.TenantID, e.ID)
+	return e, nil
 }

@@ -30,6 +30,7 @@ var (
 	qGeofenceLocation = query("geofence_location", geofenceSelect+`l.tenant_id = ? AND l.id = ? ORDER BY e.id`)
 	qGeofenceOfEng    = query("geofence_engagement_locations", `SELECT location_id FROM engagement_locations WHERE engagement_id = ?`)
 
+	qCooldownSet = query("engagement_cooldown_set", `UPDATE engagements SET cooldown_seconds = ?, updated_at = ? WHERE partner_id = ? AND id = ?`)
 	qTargetCheck = query("location_target_check", `SELECT l.lat, l.lng, l.radius_m FROM locations l JOIN engagement_locations el ON el.location_id = l.id WHERE l.tenant_id = ? AND l.id = ? AND el.engagement_id = ?`)
 	qFiringLast  = query("location_firing_last", `SELECT fired_at FROM location_firings WHERE engagement_id = ? AND follower_id = ?`)
 
@@ -222,6 +223,13 @@ func (db *DB) TargetedLocationIDs(ctx context.Context, engagementID int64) ([]in
 		var id int64
 		return id, row.Scan(&id)
 	})
+}
+
+// SetEngagementCooldown changes the least time between two location
+// firings of an engagement for one follower.
+func (db *DB) SetEngagementCooldown(ctx context.Context, partnerID, engagementID int64, cooldown time.Duration) error {
+	_, err := db.exec(ctx, qCooldownSet, int64(cooldown/time.Second), ms(db.now()), partnerID, engagementID)
+	return err
 }
 
 // LocationTarget reads the circle of a location that an engagement

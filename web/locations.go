@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"regulars"
 	"regulars/app"
@@ -14,6 +15,10 @@ import (
 func (h *Handler) locationRoutes() []httpx.Route {
 	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
 		return httpx.Route{Method: method, Pattern: "/admin/locations" + pattern, Side: httpx.Partner, Feature: regulars.FeatureLocations, Level: l, Handler: fn}
+	}
+	// The engagement's kind is checked by the app on top.
+	e := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+		return httpx.Route{Method: method, Pattern: "/admin/engagements/{id}" + pattern, Side: httpx.Partner, Feature: regulars.FeatureLocations, Level: l, Handler: fn}
 	}
 	return []httpx.Route{
 		r("GET", "", regulars.LevelView, h.locations),
@@ -25,6 +30,12 @@ func (h *Handler) locationRoutes() []httpx.Route {
 		r("POST", "/{id}/delete", regulars.LevelManage, h.deleteLocation),
 		r("POST", "/{id}/target", regulars.LevelUpdate, h.targetLocation),
 		r("POST", "/{id}/untarget", regulars.LevelUpdate, h.untargetLocation),
+
+		// The locations panel of engagement pages (loaded with htmx).
+		e("GET", "/locations", regulars.LevelView, h.engagementLocations),
+		e("POST", "/locations", regulars.LevelUpdate, h.engagementTarget),
+		e("POST", "/locations/remove", regulars.LevelUpdate, h.engagementUntarget),
+		e("POST", "/cooldown", regulars.LevelUpdate, h.engagementCooldown),
 	}
 }
 
@@ -331,4 +342,98 @@ func (h *Handler) searchAddress(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(body)
+}
+
+// engagementBack is the engagement page a panel form returns to.
+func engagementBack(r *http.Request) string {
+	if b := r.FormValue("back"); strings.HasPrefix(b, "/admin/") && !strings.HasPrefix(b, "//") && !strings.ContainsAny(b, "\\\r\n") {
+		return b
+	}
+	return "/admin/locations"
+}
+
+// engagementLocations is the locations panel of an engagement page:
+//
+//	<section hx-get="/admin/engagements/{id}/locations?back=…" hx-trigger="load"></section>
+func (h *Handler) engagementLocations(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	t, err := h.app.TargetsOf(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		h.fail(w, r, err, "", nil)
+		return
+	}
+	h.renderPart(w, r, "location_form", "engagement_locations", &Page{Data: map[string]any{"T": t, "Back": engagementBack(r)}})
+}
+
+func (h *Handler) engagementTarget(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	if _, err := h.app.TargetsOf(r.Context(), actorFrom(r.Context()), id); err != nil {
+		h.fail(w, r, err, "", nil) // another partner's engagement: 404
+		return
+	}
+	back := engagementBack(r)
+	lid := formInt(r, "location_id")
+	if lid <= 0 {
+		h.redirect(w, r, back, "error", "Choose a targeting location.")
+		return
+	}
+	err := h.app.TargetLocation(r.Context(), actorFrom(r.Context()), id, lid)
+	switch code := regulars.ErrorCode(err); {
+	case err == nil:
+		h.redirect(w, r, back, "success", "The location now fires this engagement.")
+	case code == regulars.EINVALID, code == regulars.ECONFLICT:
+		h.redirect(w, r, back, "error", regulars.ErrorMessage(err))
+	default:
+		h.fail(w, r, err, "", nil)
+	}
+}
+
+func (h *Handler) engagementUntarget(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	if _, err := h.app.TargetsOf(r.Context(), actorFrom(r.Context()), id); err != nil {
+		h.fail(w, r, err, "", nil) // another partner's engagement: 404
+		return
+	}
+	back := engagementBack(r)
+	err := h.app.UntargetLocation(r.Context(), actorFrom(r.Context()), id, formInt(r, "location_id"))
+	switch {
+	case err == nil:
+		h.redirect(w, r, back, "success", "The location no longer fires this engagement.")
+	case regulars.ErrorCode(err) == regulars.ENOTFOUND && formInt(r, "location_id") <= 0:
+		h.redirect(w, r, back, "error", "Choose a location to remove.")
+	default:
+		h.fail(w, r, err, "", nil)
+	}
+}
+
+func (h *Handler) engagementCooldown(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	back := engagementBack(r)
+	e, err := h.app.SetLocationCooldown(r.Context(), actorFrom(r.Context()), id, r.PostFormValue("cooldown_hours"))
+	switch code := regulars.ErrorCode(err); {
+	case err == nil:
+		h.redirect(w, r, back, "success", e.Name+" fires at most once every "+strconv.FormatInt(e.CooldownSeconds/3600, 10)+" hours per follower.")
+	case code == regulars.EINVALID:
+		h.redirect(w, r, back, "error", regulars.FieldErrors(err)["cooldown_hours"])
+	case code == regulars.ECONFLICT:
+		h.redirect(w, r, back, "error", regulars.ErrorMessage(err))
+	default:
+		h.fail(w, r, err, "", nil)
+	}
 }

@@ -222,3 +222,71 @@ func TestBrowserAddressSearch(t *testing.T) {
 	)
 	testenv.WaitText(t, ctx, ".flash-success", "Detective museum created")
 }
+
+// The locations panel of an engagement page: attach a targeting location,
+// set the cooldown, remove it; a store location is not offered.
+func TestEngagementLocationsPanel(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testenv.NewWorld(t, db)
+		srv := testenv.NewServer(t, db)
+		c := srv.SignedIn(t, w.Owner.Email)
+		zone := &regulars.Location{TenantID: w.Tenant.ID, PartnerID: w.Partner.ID, Name: "Station square", Lat: 52.2, Lng: 0.12, Radius: 300}
+		shop := &regulars.Location{TenantID: w.Tenant.ID, PartnerID: w.Partner.ID, Name: "The shop", Lat: 52.2, Lng: 0.12}
+		for _, l := range []*regulars.Location{zone, shop} {
+			if err := db.CreateLocation(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msg := &regulars.Engagement{TenantID: w.Tenant.ID, PartnerID: w.Partner.ID, ChannelID: w.Channel.ID, Kind: regulars.KindMessage, Name: "Train is late?",
+			Message: &regulars.MessageSpec{Text: "Coffee while you wait.", Recurring: regulars.RecurOnce}}
+		if err := db.CreateEngagement(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+		page := fmt.Sprintf("/admin/messages/%d", msg.ID)
+		if body := c.Get(page).Body; !strings.Contains(body, fmt.Sprintf(`hx-get="/admin/engagements/%d/locations`, msg.ID)) {
+			t.Fatal("the engagement page does not load the locations panel")
+		}
+		panel := fmt.Sprintf("/admin/engagements/%d/locations", msg.ID)
+		body := c.Get(panel + "?back=" + url.QueryEscape(page)).Body
+		if !strings.Contains(body, "Station square") || strings.Contains(body, "The shop") {
+			t.Fatalf("the panel offers: %s", body)
+		}
+		r := c.PostForm(panel, url.Values{"location_id": {fmt.Sprint(zone.ID)}, "back": {page}})
+		if r.StatusCode != http.StatusSeeOther || r.Location() != page {
+			t.Fatalf("attach: %d %s", r.StatusCode, r.Location())
+		}
+		if ids, _ := db.TargetedLocationIDs(ctx, msg.ID); len(ids) != 1 || ids[0] != zone.ID {
+			t.Fatalf("targets after attaching: %v", ids)
+		}
+		r = c.PostForm(fmt.Sprintf("/admin/engagements/%d/cooldown", msg.ID), url.Values{"cooldown_hours": {"6"}, "back": {page}})
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("cooldown: %d", r.StatusCode)
+		}
+		if e, _ := db.Engagement(ctx, w.Partner.ID, msg.ID); e.CooldownSeconds != 6*3600 {
+			t.Fatalf("cooldown saved: %d s", e.CooldownSeconds)
+		}
+		r = c.PostForm(fmt.Sprintf("/admin/engagements/%d/cooldown", msg.ID), url.Values{"cooldown_hours": {"0"}, "back": {page}})
+		if flash := c.Get(r.Location()).Body; !strings.Contains(flash, "1 or more") {
+			t.Errorf("a 0 h cooldown is not refused with a reason")
+		}
+		if e, _ := db.Engagement(ctx, w.Partner.ID, msg.ID); e.CooldownSeconds != 6*3600 {
+			t.Fatalf("a refused cooldown changed it: %d s", e.CooldownSeconds)
+		}
+		// A store location cannot be attached; another partner's engagement is not found.
+		r = c.PostForm(panel, url.Values{"location_id": {fmt.Sprint(shop.ID)}, "back": {page}})
+		if flash := c.Get(r.Location()).Body; !strings.Contains(flash, "store location") {
+			t.Errorf("attaching a store location is not refused with a reason")
+		}
+		if r := srv.SignedIn(t, w.OtherOwner.Email).Get(panel); r.StatusCode != http.StatusNotFound {
+			t.Errorf("another partner's panel: %d", r.StatusCode)
+		}
+		r = c.PostForm(panel+"/remove", url.Values{"location_id": {fmt.Sprint(zone.ID)}, "back": {page}})
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("remove: %d", r.StatusCode)
+		}
+		if ids, _ := db.TargetedLocationIDs(ctx, msg.ID); len(ids) != 0 {
+			t.Fatalf("targets after removing: %v", ids)
+		}
+	})
+}
