@@ -395,3 +395,31 @@ func TestAStaleGeofenceDoesNotFire(t *testing.T) {
 		t.Fatalf("the message was delivered from a stale index")
 	}
 }
+
+// Proximity respects the engagement's segmentations through the shared
+// audience test: a follower outside them gets nothing, inside them the
+// message.
+func TestProximityRespectsSegmentations(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		p := newProximity(t, db)
+		e := p.e
+		seg, err := e.app.CreateSegmentation(e.ctx, e.owner(), app.SegmentationInput{Name: "Women",
+			Rule: regulars.Rule{Conditions: []regulars.Condition{{Type: regulars.CondGender, Genders: []string{regulars.GenderFemale}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.app.AttachSegmentation(e.ctx, e.owner(), p.message.ID, seg.ID); err != nil {
+			t.Fatal(err)
+		}
+		token := e.followerToken()
+		if res := p.report(token, insideLat, insideLng); len(res.Fired) != 0 {
+			t.Fatalf("a follower of unknown gender: fired %+v", res.Fired)
+		}
+		if _, err := e.app.UpdateFollowerProfile(e.ctx, e.followerActor(), app.ProfileInput{Email: "fran@follower.example", Gender: regulars.GenderFemale}); err != nil {
+			t.Fatal(err)
+		}
+		if res := p.report(token, insideLat, insideLng); len(res.Fired) != 1 {
+			t.Fatalf("a follower in the segmentation: fired %+v", res.Fired)
+		}
+	})
+}
