@@ -423,26 +423,28 @@ type FollowerMessage struct {
 	ClientID string
 }
 
-// chatChannel loads a channel the follower follows, for chatting.
-func (a *App) chatChannel(ctx context.Context, fa *FollowerActor, channelID int64) (*regulars.Channel, error) {
-	ch, err := a.followerChannel(ctx, fa, channelID)
+// chatContext loads what a follower's message depends on, in one read: an
+// active channel of an active partner of the follower's tenant, which the
+// follower follows, and their conversation with it.
+func (a *App) chatContext(ctx context.Context, fa *FollowerActor, channelID int64) (*store.ChatContext, error) {
+	cc, err := a.DB.FollowerChatContext(ctx, fa.Tenant.ID, fa.Follower.ID, channelID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.DB.CurrentFollow(ctx, ch.ID, fa.Follower.ID); err != nil {
-		if regulars.ErrorCode(err) == regulars.ENOTFOUND {
-			return nil, regulars.Errorf(regulars.ECONFLICT, "Follow %s to chat with it.", ch.Name)
-		}
-		return nil, err
+	if cc.Channel.Status != regulars.ChannelActive || cc.PartnerStatus != regulars.PartnerActive {
+		return nil, regulars.ErrNotFound("channel")
 	}
-	return ch, nil
+	if !cc.Following {
+		return nil, regulars.Errorf(regulars.ECONFLICT, "Follow %s to chat with it.", cc.Channel.Name)
+	}
+	return cc, nil
 }
 
 // FollowerSend sends a follower's message to a channel, starting the
 // conversation the first time. A message to a finished conversation
 // reopens it: it is unanswered until an agent takes it again.
 func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	ch, err := a.chatChannel(ctx, fa, channelID)
+	cc, err := a.chatContext(ctx, fa, channelID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -453,32 +455,32 @@ func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int
 		return nil, nil, err
 	}
 	m := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageText, Text: in.Text, ClientID: in.ClientID}
-	return a.followerAppend(ctx, fa.Follower, ch, m, nil)
+	return a.followerAppend(ctx, fa.Follower, cc, m, nil)
 }
 
 // FollowerSendTo sends a follower's message into one of their
 // conversations (the conversation names the channel).
 func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	c, err := a.FollowerConversation(ctx, fa, id)
+	channelID, err := a.DB.ConversationChannel(ctx, fa.Follower.ID, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	return a.FollowerSend(ctx, fa, c.ChannelID, in)
+	return a.FollowerSend(ctx, fa, channelID, in)
 }
 
 // followerAppend stores a follower's message (and, before it, the file it
 // carries) in the conversation with ch, reopening it when finished.
-func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regulars.Channel, m *regulars.ChatMessage, file *regulars.ChatAttachment) (*regulars.Conversation, *regulars.ChatMessage, error) {
+func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *store.ChatContext, m *regulars.ChatMessage, file *regulars.ChatAttachment) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	ch := cc.Channel
 	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
 		return nil, nil, err
 	}
-	// Most messages go to a conversation that exists: read before writing.
-	conv, err := a.DB.ConversationOf(ctx, ch.ID, f.ID)
-	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
-		conv, err = a.DB.EnsureConversation(ctx, f.TenantID, ch.PartnerID, ch.ID, f.ID)
-	}
-	if err != nil {
-		return nil, nil, err
+	conv := cc.Conversation
+	if conv == nil {
+		var err error
+		if conv, err = a.DB.EnsureConversation(ctx, f.TenantID, ch.PartnerID, ch.ID, f.ID); err != nil {
+			return nil, nil, err
+		}
 	}
 	var (
 		events []*regulars.ChatMessage
@@ -486,7 +488,7 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regu
 		after  *regulars.Conversation // the state it ends in
 		dup    bool
 	)
-	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+	err := a.DB.InTx(ctx, func(ctx context.Context) error {
 		events = events[:0]
 		c, err := a.DB.LockConversation(ctx, conv.ID)
 		if err != nil {
@@ -540,8 +542,11 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, ch *regu
 			named.OwnerName = ""
 		}
 		conv = &named
-	} else if conv, err = a.DB.FollowerConversation(ctx, f.ID, conv.ID); err != nil {
-		return nil, nil, err
+	} else {
+		var err error
+		if conv, err = a.DB.FollowerConversation(ctx, f.ID, conv.ID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if !dup {
 		a.publishMessages(ctx, conv, events, nil)

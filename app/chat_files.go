@@ -151,7 +151,7 @@ func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, u
 
 // FollowerSendAttachment sends a follower's file to a channel.
 func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, channelID int64, up Upload, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	ch, err := a.chatChannel(ctx, fa, channelID)
+	cc, err := a.chatContext(ctx, fa, channelID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,15 +160,15 @@ func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, cha
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
-	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
+	if err := chatOpen(cc.Channel, regulars.AuthorFollower); err != nil {
 		return nil, nil, err
 	}
-	att, err := a.receive(ctx, ch.PartnerID, up)
+	att, err := a.receive(ctx, cc.Channel.PartnerID, up)
 	if err != nil {
 		return nil, nil, err
 	}
 	m := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageAttachment, ClientID: clientID}
-	conv, sent, err := a.followerAppend(ctx, fa.Follower, ch, m, att)
+	conv, sent, err := a.followerAppend(ctx, fa.Follower, cc, m, att)
 	if err != nil || sent.AttachmentID != att.ID {
 		a.discard(att) // refused, or a resend of a stored message
 	}

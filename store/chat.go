@@ -366,3 +366,65 @@ func (db *DB) ChatMessageByClient(ctx context.Context, conversationID int64, cli
 	m, err := scanMessage(db.queryRow(ctx, qMessageByClient, conversationID, clientID))
 	return m, notFound(err, "message")
 }
+
+// The follower's side of sending reads everything it decides on in one
+// query: the channel, whether its partner is active, whether the follower
+// follows it, and their conversation with it (if any).
+var qChatContext = query("chat_context", `SELECT ch.id, ch.tenant_id, ch.partner_id, ch.name, ch.description, ch.welcome, ch.logo, ch.status, ch.chat_enabled, ch.created_at,
+		p.status,
+		CASE WHEN EXISTS (SELECT 1 FROM follows fo WHERE fo.channel_id = ch.id AND fo.follower_id = f.id AND fo.unfollowed_at = 0) THEN 1 ELSE 0 END,
+		COALESCE(c.id, 0), COALESCE(c.status, ''), COALESCE(c.owner_id, 0), COALESCE(c.finished_by, 0), COALESCE(c.last_seq, 0), COALESCE(c.last_message_at, 0),
+		COALESCE(c.last_preview, ''), COALESCE(c.last_author, ''), COALESCE(c.follower_read_seq, 0), COALESCE(c.created_at, 0), COALESCE(c.updated_at, 0),
+		COALESCE(o.name, ''), f.name, f.end_user_id
+	FROM channels ch
+	JOIN partners p ON p.id = ch.partner_id
+	JOIN followers f ON f.id = ? AND f.tenant_id = ch.tenant_id
+	LEFT JOIN conversations c ON c.channel_id = ch.id AND c.follower_id = f.id
+	LEFT JOIN users o ON o.id = c.owner_id
+	WHERE ch.tenant_id = ? AND ch.id = ?`)
+
+var qConversationChannel = query("conversation_channel", `SELECT channel_id FROM conversations WHERE follower_id = ? AND id = ?`)
+
+// ChatContext is what a follower's message depends on.
+type ChatContext struct {
+	Channel       *regulars.Channel
+	PartnerStatus string
+	Following     bool
+	Conversation  *regulars.Conversation // nil before the first message
+}
+
+// FollowerChatContext reads a follower's chat context with a channel of
+// their tenant; a channel of another tenant is not found.
+func (db *DB) FollowerChatContext(ctx context.Context, tenantID, followerID, channelID int64) (*ChatContext, error) {
+	var (
+		ch                                regulars.Channel
+		chCreated, last, created, updated int64
+		following                         int
+		c                                 regulars.Conversation
+		out                               = &ChatContext{Channel: &ch}
+	)
+	err := db.queryRow(ctx, qChatContext, followerID, tenantID, channelID).Scan(
+		&ch.ID, &ch.TenantID, &ch.PartnerID, &ch.Name, &ch.Description, &ch.Welcome, &ch.Logo, &ch.Status, &ch.ChatEnabled, &chCreated,
+		&out.PartnerStatus, &following,
+		&c.ID, &c.Status, &c.OwnerID, &c.FinishedBy, &c.LastSeq, &last, &c.LastPreview, &c.LastAuthor, &c.FollowerReadSeq, &created, &updated,
+		&c.OwnerName, &c.FollowerName, &c.FollowerEndUserID)
+	if err != nil {
+		return nil, notFound(err, "channel")
+	}
+	ch.CreatedAt = fromMS(chCreated)
+	out.Following = following == 1
+	if c.ID != 0 {
+		c.TenantID, c.PartnerID, c.ChannelID, c.FollowerID, c.ChannelName = ch.TenantID, ch.PartnerID, ch.ID, followerID, ch.Name
+		c.LastMessageAt, c.CreatedAt, c.UpdatedAt = fromMS(last), fromMS(created), fromMS(updated)
+		out.Conversation = &c
+	}
+	return out, nil
+}
+
+// ConversationChannel returns the channel of one of the follower's
+// conversations.
+func (db *DB) ConversationChannel(ctx context.Context, followerID, id int64) (int64, error) {
+	var channelID int64
+	err := db.queryRow(ctx, qConversationChannel, followerID, id).Scan(&channelID)
+	return channelID, notFound(err, "conversation")
+}
