@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -22,11 +21,14 @@ const PGChannel = "regulars_events"
 // every node through LISTEN/NOTIFY. The publishing node delivers to its own
 // subscribers at once and skips its own notifications.
 //
-// A notification carries at most 8000 bytes. A larger event is parked in
-// the bus_spill table and the notification names the row, so nothing is
-// cut. A node that loses its listening connection may miss events; when it
-// listens again it tells its subscribers through OnGap, and the realtime
-// hub asks every client to catch up.
+// One sender goroutine notifies the other nodes: it packs the events
+// waiting into as few notifications as their size allows (every NOTIFY is
+// a transaction, and PostgreSQL serialises notifying transactions), in
+// publishing order. A notification carries at most 8000 bytes; a larger
+// event is parked in the bus_spill table and the notification names the
+// row, so nothing is cut. A node that loses its listening connection may
+// miss events; when it listens again it tells its subscribers through
+// OnGap, and the realtime hub asks every client to catch up.
 type PGBus struct {
 	db    *store.DB
 	log   *slog.Logger
@@ -36,39 +38,50 @@ type PGBus struct {
 	OnGap     func()
 	ready     chan struct{}
 	listening atomic.Bool
+	outbox    chan json.RawMessage // events for the other nodes, in order
+	running   atomic.Bool
 }
 
 // NewPGBus returns a bus over db, which must be PostgreSQL.
 func NewPGBus(db *store.DB, log *slog.Logger) *PGBus {
-	return &PGBus{db: db, log: log, local: events.NewLocal(), node: app.NewSecret("")[:12], ready: make(chan struct{})}
+	return &PGBus{db: db, log: log, local: events.NewLocal(), node: app.NewSecret("")[:12], ready: make(chan struct{}),
+		outbox: make(chan json.RawMessage, 8192)}
 }
 
-// envelope is the notification payload.
-type envelope struct {
-	Node  string          `json:"n"`
+// event is one event inside a notification.
+type event struct {
 	Topic string          `json:"t,omitempty"`
 	Data  json.RawMessage `json:"d,omitempty"`
 	Spill int64           `json:"s,omitempty"` // the event is in bus_spill
 }
 
-// Publish delivers to this node's subscribers and notifies the others.
+// batch is a notification's payload: events of one node, in order.
+type batch struct {
+	Node   string            `json:"n"`
+	Events []json.RawMessage `json:"e"`
+}
+
+// Publish delivers to this node's subscribers and queues the event for
+// the other nodes.
 func (b *PGBus) Publish(ctx context.Context, topic string, data []byte) error {
 	if !json.Valid(data) {
 		return errors.New("realtime: an event's data must be a JSON document")
 	}
 	b.local.Deliver(events.Event{Topic: topic, Data: data})
-	payload, err := json.Marshal(envelope{Node: b.node, Topic: topic, Data: data})
+	ev, err := json.Marshal(event{Topic: topic, Data: data})
 	if err != nil {
 		return err
 	}
-	if len(payload) > store.MaxNotifyPayload {
-		id, err := b.db.Spill(ctx, string(payload))
-		if err != nil {
-			return err
-		}
-		payload, _ = json.Marshal(envelope{Node: b.node, Spill: id})
+	if !b.running.Load() {
+		// Not running (a command that serves nobody): this node alone.
+		return nil
 	}
-	return b.db.Notify(ctx, PGChannel, string(payload))
+	select {
+	case b.outbox <- ev:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Subscribe registers fn for topic on this node.
@@ -83,10 +96,13 @@ func (b *PGBus) Ready() <-chan struct{} { return b.ready }
 // have lost it since and not be told yet).
 func (b *PGBus) Listening() bool { return b.listening.Load() }
 
-// Run listens for the other nodes' events until ctx ends, and purges old
-// spilled events.
+// Run sends this node's events to the others and listens for theirs until
+// ctx ends, and purges old spilled events.
 func (b *PGBus) Run(ctx context.Context) {
+	b.running.Store(true)
+	defer b.running.Store(false)
 	go b.purge(ctx)
+	go b.send(ctx)
 	first := true
 	defer b.listening.Store(false)
 	b.db.Listen(ctx, PGChannel, func() {
@@ -103,27 +119,99 @@ func (b *PGBus) Run(ctx context.Context) {
 	}, func(payload string) { b.receive(ctx, payload) })
 }
 
+// send notifies the other nodes of the queued events, as many per
+// notification as fit.
+func (b *PGBus) send(ctx context.Context) {
+	var next json.RawMessage // an event that did not fit the last batch
+	for {
+		if next == nil {
+			select {
+			case next = <-b.outbox:
+			case <-ctx.Done():
+				return
+			}
+		}
+		out := batch{Node: b.node}
+		size := 64
+		for next != nil {
+			ev := next
+			if len(ev) > store.MaxNotifyPayload-64 {
+				spilled, err := b.spill(ctx, ev)
+				if err != nil {
+					b.log.Warn("realtime: parking a large event", "err", err)
+					next = b.take()
+					continue
+				}
+				ev = spilled
+			}
+			if size+len(ev)+1 > store.MaxNotifyPayload {
+				break // next waits for the following notification
+			}
+			out.Events = append(out.Events, ev)
+			size += len(ev) + 1
+			next = b.take()
+		}
+		payload, _ := json.Marshal(out)
+		for attempt := 0; ; attempt++ {
+			err := b.db.Notify(ctx, PGChannel, string(payload))
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			if attempt == 4 {
+				b.log.Error("realtime: the other nodes miss events", "events", len(out.Events), "err", err)
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+		}
+	}
+}
+
+// take returns a queued event without waiting, or nil.
+func (b *PGBus) take() json.RawMessage {
+	select {
+	case ev := <-b.outbox:
+		return ev
+	default:
+		return nil
+	}
+}
+
+// spill parks a large event and returns the small one that names it.
+func (b *PGBus) spill(ctx context.Context, ev json.RawMessage) (json.RawMessage, error) {
+	id, err := b.db.Spill(ctx, string(ev))
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(event{Spill: id})
+}
+
 func (b *PGBus) receive(ctx context.Context, payload string) {
-	var env envelope
-	if err := json.Unmarshal([]byte(payload), &env); err != nil {
+	var in batch
+	if err := json.Unmarshal([]byte(payload), &in); err != nil {
 		b.log.Warn("realtime: a notification that is not an event", "err", err)
 		return
 	}
-	if env.Node == b.node {
+	if in.Node == b.node {
 		return // delivered when published
 	}
-	if env.Spill != 0 {
-		data, err := b.db.Spilled(ctx, env.Spill)
-		if err != nil {
-			b.log.Warn("realtime: reading a spilled event", "id", env.Spill, "err", err)
-			return
+	for _, raw := range in.Events {
+		var ev event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			b.log.Warn("realtime: an event that cannot be read", "err", err)
+			continue
 		}
-		if err := json.Unmarshal([]byte(data), &env); err != nil {
-			b.log.Warn("realtime: a spilled event that is not an event", "id", strconv.FormatInt(env.Spill, 10), "err", err)
-			return
+		if ev.Spill != 0 {
+			data, err := b.db.Spilled(ctx, ev.Spill)
+			if err == nil {
+				err = json.Unmarshal([]byte(data), &ev)
+			}
+			if err != nil {
+				b.log.Warn("realtime: reading a spilled event", "id", ev.Spill, "err", err)
+				continue
+			}
 		}
+		b.local.Deliver(events.Event{Topic: ev.Topic, Data: ev.Data})
 	}
-	b.local.Deliver(events.Event{Topic: env.Topic, Data: env.Data})
 }
 
 // purge deletes spilled events every node has had time to read.
