@@ -48,6 +48,32 @@ type conn struct {
 	closed  bool
 
 	typedAt map[int64]time.Time // read goroutine only
+	// Sending is limited per connection: a token bucket of sendBurst
+	// messages refilled at sendRate a second (read goroutine only).
+	tokens float64
+	filled time.Time
+}
+
+const (
+	sendRate  = 5
+	sendBurst = 20
+)
+
+// allowSend takes a token for one message, or reports that the client
+// sends too fast.
+func (c *conn) allowSend() bool {
+	now := time.Now()
+	if c.filled.IsZero() {
+		c.tokens = sendBurst
+	} else {
+		c.tokens = min(sendBurst, c.tokens+now.Sub(c.filled).Seconds()*sendRate)
+	}
+	c.filled = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
 }
 
 func (c *conn) identity() *identity { return c.who.Load() }
@@ -352,6 +378,10 @@ func (c *conn) handle(req *request) {
 	case "sync":
 		err = c.sync(who, req)
 	case "send":
+		if !c.allowSend() {
+			err = regulars.Errorf(regulars.ETOOMANY, "You are sending too fast. Wait a moment and send again.")
+			break
+		}
 		err = c.sendMessage(who, req)
 	case "take", "finish":
 		err = c.takeOrFinish(who, req)

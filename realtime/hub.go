@@ -338,7 +338,13 @@ func (h *Hub) Run(ctx context.Context) {
 		now := time.Now()
 		for _, c := range h.all() {
 			quiet := now.Sub(time.Unix(0, c.lastSeen.Load())) >= h.opts.PingEvery
-			stale := now.Sub(c.identity().checked) >= h.opts.Revalidate
+			who := c.identity()
+			every := h.opts.Revalidate
+			if who.staff != nil {
+				// Few, and their roles change: agents are re-checked every minute.
+				every = min(every, time.Minute)
+			}
+			stale := now.Sub(who.checked) >= every
 			if !quiet && !stale {
 				continue
 			}

@@ -407,3 +407,28 @@ func TestPGBusAcrossNodes(t *testing.T) {
 		t.Fatal("a non-JSON event was published")
 	}
 }
+
+// A client that floods the chat is slowed down, with a reason it can show.
+func TestSendingIsRateLimited(t *testing.T) {
+	w := newWorld(t, testenv.OpenSQLite(t))
+	_, token := w.follower("mia@example.com")
+	f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+	f.await("hello", func(f frame) bool { return f.Type == "hello" })
+	for i := range 30 {
+		f.send(map[string]any{"type": "send", "channel_id": w.w.Channel.ID, "text": fmt.Sprint("flood ", i), "ref": fmt.Sprint(i)})
+	}
+	acks, refused := 0, 0
+	for acks+refused < 30 {
+		got := f.await("an answer", func(f frame) bool { return f.Type == "ack" || f.Type == "error" })
+		if got.Type == "ack" {
+			acks++
+		} else if got.Code == regulars.ETOOMANY {
+			refused++
+		} else {
+			t.Fatalf("error %+v", got)
+		}
+	}
+	if acks < 20 || refused == 0 {
+		t.Fatalf("%d sent and %d refused of 30 at once, want the burst of 20 through and the rest refused", acks, refused)
+	}
+}
