@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"regulars"
@@ -171,5 +172,59 @@ func TestChatAPI(t *testing.T) {
 		}
 		e.must(http.StatusOK, bob, "POST", conv+"/finish", nil)
 		e.must(http.StatusConflict, bob, "POST", conv+"/finish", nil)
+	})
+}
+
+// Agents racing to answer the same unanswered conversation with real
+// concurrent requests: exactly one takes it, every other one gets the 409
+// naming the winner.
+func TestChatTakeRaceOverHTTP(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		const n = 6
+		agents := make([]*regulars.User, n)
+		tokens := make([]string, n)
+		for i := range agents {
+			agents[i] = e.userWith(e.w.Partner.ID, regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate, regulars.FeatureMessages: regulars.Level(i % 2), regulars.FeatureDashboard: regulars.Level(i / 2)})
+			tokens[i] = e.token(agents[i])
+		}
+		id := conversation(e)["id"]
+		path := fmt.Sprintf("/api/v1/chat/conversations/%d/messages", id)
+		start := make(chan struct{})
+		results := make([]*response, n)
+		var wg sync.WaitGroup
+		for i := range agents {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				results[i] = e.call(tokens[i], "POST", path, map[string]any{"text": "Mine"})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		winner := -1
+		for i, r := range results {
+			if r.StatusCode == http.StatusCreated {
+				if winner >= 0 {
+					t.Fatalf("two agents took the conversation")
+				}
+				winner = i
+			}
+		}
+		if winner < 0 {
+			t.Fatal("nobody took the conversation")
+		}
+		for i, r := range results {
+			if i == winner {
+				continue
+			}
+			if r.StatusCode != http.StatusConflict {
+				t.Fatalf("agent %d: %d %s", i, r.StatusCode, r.body)
+			}
+			if p := r.problem(t); p.Owner == nil || p.Owner.ID != agents[winner].ID {
+				t.Fatalf("agent %d's warning names %+v, want the winner", i, p.Owner)
+			}
+		}
 	})
 }
