@@ -175,10 +175,24 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 	if err != nil {
 		return nil, err
 	}
-	if err := a.DB.SetChannelLogo(ctx, actor.PartnerID(), id, name); err != nil {
+	// The logo counts against the partner's storage; the one it replaces
+	// gives its space back.
+	var oldSize int64
+	old := a.MediaPath(c.Logo)
+	if fi, err := os.Stat(old); old != "" && err == nil {
+		oldSize = fi.Size()
+	}
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		if err := a.ReserveStorage(ctx, actor.User.TenantID, actor.PartnerID(), int64(len(data))-oldSize); err != nil {
+			return err
+		}
+		return a.DB.SetChannelLogo(ctx, actor.PartnerID(), id, name)
+	})
+	if err != nil {
+		os.Remove(a.MediaPath(name))
 		return nil, err
 	}
-	if old := a.MediaPath(c.Logo); old != "" {
+	if old != "" {
 		os.Remove(old)
 	}
 	c.Logo = name

@@ -489,6 +489,32 @@ func TestStorageAllowanceCountsPackageAndAddons(t *testing.T) {
 		if st.Used > st.Allowed || stored.Load() != 20 {
 			t.Fatalf("stored %d uploads, used %d of %d", stored.Load(), st.Used, st.Allowed)
 		}
+		// A channel logo counts too: refused when it does not fit, and a
+		// replaced logo gives its space back.
+		e.a.MediaDir = t.TempDir()
+		full := 11*regulars.GB - st.Used - 1_000_000
+		if err := e.a.ReserveStorage(e.ctx, tID, pID, full); err != nil {
+			t.Fatal(err)
+		}
+		png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 1_500_000)...)
+		_, err = e.a.SetChannelLogo(e.ctx, e.owner, e.w.Channel.ID, png)
+		wantCode(t, err, regulars.ELIMIT)
+		if ch, _ := db.Channel(e.ctx, pID, e.w.Channel.ID); ch.Logo != "" {
+			t.Fatalf("a refused logo was kept: %q", ch.Logo)
+		}
+		if err := e.a.ReserveStorage(e.ctx, tID, pID, -full); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := e.a.PartnerStorage(e.ctx, tID, pID)
+		if _, err := e.a.SetChannelLogo(e.ctx, e.owner, e.w.Channel.ID, png); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.a.SetChannelLogo(e.ctx, e.owner, e.w.Channel.ID, png[:1_000_000]); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ = e.a.PartnerStorage(e.ctx, tID, pID); st.Used != before.Used+1_000_000 {
+			t.Fatalf("after two logos, used %d; want %d (only the current logo counts)", st.Used, before.Used+1_000_000)
+		}
 		// Deleting gives space back, never below zero.
 		if err := e.a.ReserveStorage(e.ctx, tID, pID, -100*regulars.GB); err != nil {
 			t.Fatal(err)
