@@ -43,6 +43,11 @@ func (a *App) registerCoreUsage() {
 	a.RegisterUsage(regulars.LimitUsers, func(ctx context.Context, tenantID, partnerID int64) (int64, error) {
 		return a.DB.CountActiveUsers(ctx, tenantID, partnerID)
 	})
+	// Followers are counted for the package page and package changes; a
+	// follow itself is never refused over the partner's package.
+	a.RegisterUsage(regulars.LimitFollowers, func(ctx context.Context, _, partnerID int64) (int64, error) {
+		return a.DB.CountPartnerFollowers(ctx, partnerID)
+	})
 	for _, kind := range []string{regulars.KindCoupon, regulars.KindMessage, regulars.KindLoyalty} {
 		a.RegisterUsage(limitOfKind(kind), func(ctx context.Context, _, partnerID int64) (int64, error) {
 			return a.DB.CountActiveEngagements(ctx, partnerID, kind)

@@ -217,6 +217,19 @@ func TestPackageChangeIsRefusedUpFrontWhenUsageDoesNotFit(t *testing.T) {
 		if msg := regulars.ErrorMessage(err); !strings.Contains(msg, "Reduce channels from 2 to 1") {
 			t.Errorf("message = %q, want it to name what to reduce", msg)
 		}
+		// Followers count too: three people follow A's channel (one of them
+		// twice over two channels counts once), the package allows two.
+		second, _ := db.Channels(e.ctx, e.w.Partner.ID)
+		e.w.AddFollower(t, "FOLL0001", second)
+		e.w.AddFollower(t, "FOLL0002", []*regulars.Channel{e.w.Channel})
+		e.w.AddFollower(t, "FOLL0003", []*regulars.Channel{e.w.Channel})
+		e.w.AddFollower(t, "OTHER001", []*regulars.Channel{e.w.OtherChannel})
+		few := e.pkg("Few followers", regulars.AllPartnerFeatures(), map[string]int64{"channels": 5, "users": 5, "followers": 2})
+		_, err = e.a.RequestPackageChange(e.ctx, e.owner, few.ID, regulars.BillingMonthly)
+		wantCode(t, err, regulars.ELIMIT)
+		if msg := regulars.ErrorMessage(err); !strings.Contains(msg, "followers from 3 to 2") {
+			t.Errorf("message = %q, want it to name the followers", msg)
+		}
 		// Same package and period: nothing to ask.
 		_, err = e.a.RequestPackageChange(e.ctx, e.owner, e.w.Package.ID, regulars.BillingMonthly)
 		wantCode(t, err, regulars.EINVALID)

@@ -138,6 +138,7 @@ var (
 	qFollowNotify   = query("follow_notify", `UPDATE follows SET notifications = ? WHERE channel_id = ? AND follower_id = ? AND unfollowed_at = 0`)
 	qFollowsOf      = query("follows_of", `SELECT `+followCols+` FROM follows WHERE follower_id = ? AND unfollowed_at = 0 ORDER BY followed_at DESC`)
 	qFollowHistory  = query("follow_history", `SELECT `+followCols+` FROM follows WHERE follower_id = ? ORDER BY followed_at DESC`)
+	qPartnerFollows = query("partner_follower_count", `SELECT COUNT(DISTINCT f.follower_id) FROM follows f JOIN channels c ON c.id = f.channel_id WHERE c.partner_id = ? AND f.unfollowed_at = 0`)
 	qFollowerCount  = query("channel_follower_count", `SELECT COUNT(*) FROM follows WHERE channel_id = ? AND unfollowed_at = 0`)
 	qFollowersOfChn = query("channel_follower_ids", `SELECT follower_id FROM follows WHERE channel_id = ? AND unfollowed_at = 0 AND follower_id > ? ORDER BY follower_id LIMIT ?`)
 )
@@ -225,6 +226,14 @@ func (db *DB) FollowHistory(ctx context.Context, followerID int64) ([]*regulars.
 func (db *DB) CountFollowers(ctx context.Context, channelID int64) (int64, error) {
 	var n int64
 	err := db.queryRow(ctx, qFollowerCount, channelID).Scan(&n)
+	return n, err
+}
+
+// CountPartnerFollowers counts the people who follow at least one of a
+// partner's channels now.
+func (db *DB) CountPartnerFollowers(ctx context.Context, partnerID int64) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, qPartnerFollows, partnerID).Scan(&n)
 	return n, err
 }
 
