@@ -560,9 +560,32 @@ func (im *importer) flush(ctx context.Context) error {
 		for i, p := range im.pending {
 			keys[i] = p.key
 		}
-		found, err := db.PartnerFollowerIDs(ctx, im.l.TenantID, im.l.PartnerID, u.MatchBy, keys)
+		found, err := db.FollowerIDsBy(ctx, im.l.TenantID, u.MatchBy, keys)
 		if err != nil {
 			return err
+		}
+		// Only followers of the partner's channels can be on its lists: a
+		// list must not tell who else uses the app.
+		var candidates []int64
+		for _, ids := range found {
+			candidates = append(candidates, ids...)
+		}
+		ours, err := im.a.Segments.FollowingPartner(ctx, im.l.TenantID, im.l.PartnerID, candidates)
+		if err != nil {
+			return err
+		}
+		for k, ids := range found {
+			kept := ids[:0]
+			for _, id := range ids {
+				if ours[id] {
+					kept = append(kept, id)
+				}
+			}
+			if len(kept) == 0 {
+				delete(found, k)
+			} else {
+				found[k] = kept
+			}
 		}
 		ids := make([]int64, 0, len(im.pending))
 		for _, p := range im.pending {

@@ -354,3 +354,32 @@ func TestFailedOrCancelledUploadLeavesTheList(t *testing.T) {
 		}
 	})
 }
+
+// A file over the size limit is refused before anything is read or written.
+func TestUploadRefusesOversizeFiles(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, _, owner := newApp(t, db)
+		l, err := a.CreateList(ctx, owner, "Big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.ImportList(ctx, owner, app.UploadInput{ListID: l.ID, Mode: regulars.UploadReplace, FileName: "big.csv", File: strings.NewReader("email\n"), Size: app.MaxListUploadBytes + 1})
+		if !strings.Contains(regulars.FieldErrors(err)["file"], "larger than 64 MB") {
+			t.Fatalf("oversize file: %v", err)
+		}
+		if ups, _ := a.Uploads(ctx, owner, l); len(ups) != 0 {
+			t.Fatalf("an oversize file left an upload: %+v", ups[0])
+		}
+		if _, _, err := app.SpoolUpload(io.LimitReader(zeros{}, app.MaxListUploadBytes+10)); !strings.Contains(regulars.ErrorMessage(err), "larger than 64 MB") {
+			t.Fatalf("spooling an oversize upload: %v", err)
+		}
+	})
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

@@ -450,3 +450,24 @@ func (ix *Index) AudienceSize(ctx context.Context, e *regulars.Engagement) (n in
 	}
 	return n, true, nil
 }
+
+// FollowingPartner returns those of ids who follow one of the partner's
+// channels now (whatever their status): "your followers", for list
+// uploads.
+func (ix *Index) FollowingPartner(ctx context.Context, tenantID, partnerID int64, ids []int64) (map[int64]bool, error) {
+	p := ix.part(tenantID, partnerID)
+	if err := p.acquire(ctx); err != nil {
+		if errors.Is(err, errCold) {
+			return ix.db.FollowingPartner(ctx, partnerID, ids)
+		}
+		return nil, err
+	}
+	defer p.mu.Unlock()
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		if s, ok := p.f.slot[id]; ok && p.f.nfollow[s] > 0 {
+			out[id] = true
+		}
+	}
+	return out, nil
+}

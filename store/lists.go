@@ -16,20 +16,22 @@ import (
 const listCols = "l.id, l.tenant_id, l.partner_id, l.name, l.generation, l.member_count, l.created_at, l.updated_at"
 
 var (
-	qListInsert  = query("list_insert", `INSERT INTO custom_lists (tenant_id, partner_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`)
-	qListByID    = query("list_by_id", `SELECT `+listCols+`, (SELECT COUNT(*) FROM segmentation_refs r WHERE r.ref_kind = 'list' AND r.ref_id = l.id) FROM custom_lists l WHERE l.partner_id = ? AND l.id = ?`)
-	qListsOf     = query("lists_of", `SELECT `+listCols+`, (SELECT COUNT(*) FROM segmentation_refs r WHERE r.ref_kind = 'list' AND r.ref_id = l.id) FROM custom_lists l WHERE l.partner_id = ? ORDER BY lower(l.name), l.id`)
-	qListRename  = query("list_rename", `UPDATE custom_lists SET name = ?, updated_at = ? WHERE partner_id = ? AND id = ?`)
-	qListDelete  = query("list_delete", `DELETE FROM custom_lists WHERE partner_id = ? AND id = ?`)
-	qListSwitch  = query("list_switch", `UPDATE custom_lists SET generation = ?, member_count = ?, updated_at = ? WHERE id = ? AND generation = ?`)
-	qListMembers = query("list_member_ids", `SELECT x.follower_id FROM custom_lists l JOIN custom_list_members x ON x.list_id = l.id AND x.generation = l.generation WHERE l.id = ? AND x.follower_id > ? ORDER BY x.follower_id LIMIT ?`)
-	qGenMembers  = query("list_generation_ids", `SELECT follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id > ? ORDER BY follower_id LIMIT ?`)
-	qGenCopy     = query("list_generation_copy", `INSERT INTO custom_list_members (list_id, generation, follower_id) SELECT list_id, ?, follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id > ? AND follower_id <= ?`)
-	qGenBound    = query("list_generation_bound", `SELECT COALESCE(MAX(follower_id), 0) FROM (SELECT follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id > ? ORDER BY follower_id LIMIT ?) t`)
-	qGarbageAdd  = query("list_garbage_add", `INSERT INTO custom_list_garbage (list_id, generation) VALUES (?, ?) ON CONFLICT (list_id, generation) DO NOTHING`)
-	qGarbageNext = query("list_garbage_next", `SELECT list_id, generation FROM custom_list_garbage ORDER BY list_id, generation LIMIT 1`)
-	qGarbageDone = query("list_garbage_done", `DELETE FROM custom_list_garbage WHERE list_id = ? AND generation = ?`)
-	qGarbageDrop = query("list_garbage_drop", `DELETE FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id IN (SELECT follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? ORDER BY follower_id LIMIT ?)`)
+	qListInsert      = query("list_insert", `INSERT INTO custom_lists (tenant_id, partner_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`)
+	qListByID        = query("list_by_id", `SELECT `+listCols+`, (SELECT COUNT(*) FROM segmentation_refs r WHERE r.ref_kind = 'list' AND r.ref_id = l.id) FROM custom_lists l WHERE l.partner_id = ? AND l.id = ?`)
+	qListsOf         = query("lists_of", `SELECT `+listCols+`, (SELECT COUNT(*) FROM segmentation_refs r WHERE r.ref_kind = 'list' AND r.ref_id = l.id) FROM custom_lists l WHERE l.partner_id = ? ORDER BY lower(l.name), l.id`)
+	qListRename      = query("list_rename", `UPDATE custom_lists SET name = ?, updated_at = ? WHERE partner_id = ? AND id = ?`)
+	qListDelete      = query("list_delete", `DELETE FROM custom_lists WHERE partner_id = ? AND id = ?`)
+	qListSwitch      = query("list_switch", `UPDATE custom_lists SET generation = ?, member_count = ?, updated_at = ? WHERE id = ? AND generation = ?`)
+	qListMembers     = query("list_member_ids", `SELECT x.follower_id FROM custom_lists l JOIN custom_list_members x ON x.list_id = l.id AND x.generation = l.generation WHERE l.id = ? AND x.follower_id > ? ORDER BY x.follower_id LIMIT ?`)
+	qGenMembers      = query("list_generation_ids", `SELECT follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id > ? ORDER BY follower_id LIMIT ?`)
+	qGenCopy         = query("list_generation_copy", `INSERT INTO custom_list_members (list_id, generation, follower_id) SELECT list_id, ?, follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id > ? AND follower_id <= ?`)
+	qGenBound        = query("list_generation_bound", `SELECT COALESCE(MAX(follower_id), 0) FROM (SELECT follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id > ? ORDER BY follower_id LIMIT ?) t`)
+	qListDropRows    = query("list_drop_rows", `DELETE FROM custom_list_members WHERE list_id = ?`)
+	qListDropGarbage = query("list_drop_garbage", `DELETE FROM custom_list_garbage WHERE list_id = ?`)
+	qGarbageAdd      = query("list_garbage_add", `INSERT INTO custom_list_garbage (list_id, generation) VALUES (?, ?) ON CONFLICT (list_id, generation) DO NOTHING`)
+	qGarbageNext     = query("list_garbage_next", `SELECT list_id, generation FROM custom_list_garbage ORDER BY list_id, generation LIMIT 1`)
+	qGarbageDone     = query("list_garbage_done", `DELETE FROM custom_list_garbage WHERE list_id = ? AND generation = ?`)
+	qGarbageDrop     = query("list_garbage_drop", `DELETE FROM custom_list_members WHERE list_id = ? AND generation = ? AND follower_id IN (SELECT follower_id FROM custom_list_members WHERE list_id = ? AND generation = ? ORDER BY follower_id LIMIT ?)`)
 
 	qUploadInsert  = query("upload_insert", `INSERT INTO list_uploads (tenant_id, partner_id, list_id, user_id, file_name, file_size, mode, match_by, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id`)
 	qUploadByID    = query("upload_by_id", `SELECT `+uploadCols+` FROM list_uploads WHERE partner_id = ? AND id = ?`)
@@ -109,33 +111,25 @@ func (db *DB) RenameList(ctx context.Context, l *regulars.CustomList) error {
 	return nil
 }
 
-// DeleteList removes a list (its uploads go with it); its member rows are
-// left to the garbage collector. The caller checked that no segmentation
-// uses it.
+// DeleteList removes a list with its uploads, member rows of every
+// generation and pending garbage, in one transaction: SQLite may hand the
+// list's id (and its uploads' ids, which name generations) to a new list,
+// which must not meet rows of the old one. The caller checked that no
+// segmentation uses it.
 func (db *DB) DeleteList(ctx context.Context, l *regulars.CustomList) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
-		var gens []int64
-		rows, err := db.queryRows(ctx, `SELECT id FROM list_uploads WHERE list_id = ?`, l.ID)
-		if err != nil {
-			return err
-		}
-		if gens, err = collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		}); err != nil {
-			return err
-		}
-		for _, g := range gens {
-			if _, err := db.exec(ctx, qGarbageAdd, l.ID, g); err != nil {
-				return err
-			}
-		}
 		res, err := db.exec(ctx, qListDelete, l.PartnerID, l.ID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return regulars.ErrNotFound("list")
+		}
+		if _, err := db.exec(ctx, qListDropRows, l.ID); err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, qListDropGarbage, l.ID); err != nil {
+			return err
 		}
 		return db.ListChanged(ctx, l.TenantID, l.ID)
 	})
@@ -461,13 +455,11 @@ func (db *DB) Rejects(ctx context.Context, uploadID, afterLine int64, limit int)
 	})
 }
 
-// PartnerFollowerIDs resolves identifiers (end-user IDs, emails or phone
-// numbers, already normalised) to followers of the partner: followers of
-// the tenant who follow, or once followed, one of the partner's channels.
-// Others are unknown to the partner, which is why a list cannot be used to
-// find out who else uses the app. Phone numbers compare without spaces,
-// dashes, dots and brackets; one number may name several followers.
-func (db *DB) PartnerFollowerIDs(ctx context.Context, tenantID, partnerID int64, by string, values []string) (map[string][]int64, error) {
+// FollowerIDsBy resolves identifiers (end-user IDs, emails or phone
+// numbers, already normalised) to followers of the tenant, through the
+// unique indexes. Phone numbers compare without spaces, dashes, dots and
+// brackets; one number may name several followers.
+func (db *DB) FollowerIDsBy(ctx context.Context, tenantID int64, by string, values []string) (map[string][]int64, error) {
 	out := map[string][]int64{}
 	if len(values) == 0 {
 		return out, nil
@@ -483,16 +475,15 @@ func (db *DB) PartnerFollowerIDs(ctx context.Context, tenantID, partnerID int64,
 	default:
 		return nil, fmt.Errorf("store: match by %q", by)
 	}
-	for start := 0; start < len(values); start += 1000 {
-		chunk := values[start:min(start+1000, len(values))]
-		args := make([]any, 0, len(chunk)+2)
+	const chunkSize = 2000
+	for start := 0; start < len(values); start += chunkSize {
+		chunk := values[start:min(start+chunkSize, len(values))]
+		args := make([]any, 0, len(chunk)+1)
 		args = append(args, tenantID)
 		for _, v := range chunk {
 			args = append(args, v)
 		}
-		args = append(args, partnerID)
-		q := `SELECT ` + col + `, f.id FROM followers f WHERE f.tenant_id = ? AND ` + col + ` IN (` + placeholders(len(chunk)) + `)` +
-			` AND EXISTS (SELECT 1 FROM follows b JOIN channels c ON c.id = b.channel_id WHERE b.follower_id = f.id AND c.partner_id = ?)`
+		q := `SELECT ` + col + `, f.id FROM followers f WHERE f.tenant_id = ? AND ` + col + ` IN (` + placeholders(len(chunk)) + `)`
 		if by == regulars.MatchPhone {
 			q += ` AND f.phone <> ''`
 		}
@@ -512,6 +503,24 @@ func (db *DB) PartnerFollowerIDs(ctx context.Context, tenantID, partnerID int64,
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FollowingPartner returns those of ids who follow one of the partner's
+// channels now.
+func (db *DB) FollowingPartner(ctx context.Context, partnerID int64, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	for start := 0; start < len(ids); start += 1000 {
+		chunk := ids[start:min(start+1000, len(ids))]
+		got, err := db.ids(ctx, `SELECT DISTINCT b.follower_id FROM follows b JOIN channels c ON c.id = b.channel_id WHERE c.partner_id = ? AND b.unfollowed_at = 0 AND b.follower_id IN (`+placeholders(len(chunk))+`)`,
+			append([]any{partnerID}, anys(chunk)...)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			out[id] = true
 		}
 	}
 	return out, nil

@@ -34,7 +34,7 @@ type SegmentChange struct {
 var (
 	qChangesLite  = query("segment_changes_since", `SELECT seq, kind, ref_id FROM segment_changes WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
 	qChangesNowLi = query("segment_changes_last", `SELECT COALESCE(MAX(seq), 0) FROM segment_changes`)
-	qChangesPrune = query("segment_changes_prune", `DELETE FROM segment_changes WHERE created_at < ?`)
+	qChangesPrune = query("segment_changes_prune", `DELETE FROM segment_changes WHERE seq IN (SELECT seq FROM segment_changes WHERE created_at < ? ORDER BY created_at LIMIT 5000)`)
 )
 
 // pgChanges reads the snapshot's xmin and the changes of transactions at or
@@ -104,13 +104,21 @@ func (db *DB) SegmentChanges(ctx context.Context, tenantID int64, after ChangeCu
 }
 
 // PruneSegmentChanges deletes change rows written before the time (Unix
-// ms); readers that fell further behind rebuild.
+// ms), a few thousand per statement so that no write waits long behind it
+// after a bulk load; readers that fell further behind rebuild.
 func (db *DB) PruneSegmentChanges(ctx context.Context, beforeMS int64) (int64, error) {
-	res, err := db.exec(ctx, qChangesPrune, beforeMS)
-	if err != nil {
-		return 0, err
+	var total int64
+	for {
+		res, err := db.exec(ctx, qChangesPrune, beforeMS)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 5000 || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
 	}
-	return res.RowsAffected()
 }
 
 // FollowerFacts is what segments know of a follower: the attributes, and the
