@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -296,10 +296,56 @@ func checkUploadFile(in *UploadInput) (*uploadFile, error) {
 	return f, nil
 }
 
-var endUserIDRE = regexp.MustCompile(`^[A-Z0-9_]{1,64}$`)
+// validEndUserID reports whether a normalised end-user ID has only
+// capital letters, digits and underscores, 1 to 64 of them.
+func validEndUserID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
-// normalise returns the key a value is matched on, or a reason it is
-// invalid.
+// normalEndUserID is NormalizeEndUserID without its allocations for the
+// usual ASCII case: a million rows go through it.
+func normalEndUserID(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || c == ' ' || c == '-' || (c >= 'a' && c <= 'z') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return NormalizeEndUserID(s)
+		}
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '-':
+		case c >= 'a' && c <= 'z':
+			b = append(b, c-'a'+'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// normaliseIdentifier returns the key a value is matched on, or a reason
+// it is invalid.
 func normaliseIdentifier(by, raw string) (key, problem string) {
 	v := strings.TrimSpace(raw)
 	if v == "" {
@@ -310,8 +356,8 @@ func normaliseIdentifier(by, raw string) (key, problem string) {
 	}
 	switch by {
 	case regulars.MatchEndUserID:
-		v = NormalizeEndUserID(v)
-		if !endUserIDRE.MatchString(v) {
+		v = normalEndUserID(v)
+		if !validEndUserID(v) {
 			return "", "An end-user ID has only letters and digits."
 		}
 	case regulars.MatchEmail:
@@ -376,28 +422,27 @@ func (a *App) prepareUpload(ctx context.Context, actor *Actor, in *UploadInput) 
 	return l, u, f, nil
 }
 
-// importBatch is how many rows are resolved, reported and checked for
-// cancellation at a time.
-const importBatch = 5000
+// resolveBatch is how many identifiers are resolved at a time (in key
+// order, so that the index is read front to back); progress is saved and
+// cancellation checked after each batch.
+const resolveBatch = 5000
 
 // importer loads one file into a new generation of a list.
 type importer struct {
-	a      *App
-	l      *regulars.CustomList
-	u      *regulars.ListUpload
-	f      *uploadFile
-	w      *store.MemberWriter
-	values map[string]int64 // key → first line
-	seen   map[int64]int64  // follower → first line
+	a    *App
+	l    *regulars.CustomList
+	u    *regulars.ListUpload
+	f    *uploadFile
+	rows []pendingRow // well-formed rows
 	// existing holds the list's members when appending, sorted.
 	existing []int64
-	pending  []pendingRow
 	rejects  []regulars.RejectedRow
 }
 
 type pendingRow struct {
 	line     int64
-	raw, key string
+	raw, key string // raw is "" when it equals key
+	id       int64  // the follower; 0 unknown, -n: n followers share it
 }
 
 var errCancelled = errors.New("cancelled")
@@ -429,8 +474,40 @@ func (a *App) runUpload(ctx context.Context, l *regulars.CustomList, u *regulars
 	}
 }
 
+// importFile works in steps: read and check every row; sort the rows by
+// identifier, which finds the repeats and lets the identifiers be resolved
+// front to back along the index; resolve them to the partner's followers;
+// decide each row; write the new members in id order (as fast as a raw
+// insert); switch the list over. Nothing of the list changes before the
+// switch.
 func (a *App) importFile(ctx context.Context, l *regulars.CustomList, u *regulars.ListUpload, f *uploadFile, file io.Reader) error {
-	im := &importer{a: a, l: l, u: u, f: f, values: map[string]int64{}, seen: map[int64]int64{}}
+	im := &importer{a: a, l: l, u: u, f: f}
+	if err := im.read(ctx, file); err != nil {
+		return err
+	}
+	if u.Rows == 0 {
+		return regulars.Errorf(regulars.EINVALID, "The file has no rows after the header line.")
+	}
+	// By identifier, then line: the first of equal identifiers is kept.
+	slices.SortFunc(im.rows, func(x, y pendingRow) int {
+		if c := strings.Compare(x.key, y.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.line, y.line)
+	})
+	rows := im.rows[:0]
+	for i, p := range im.rows {
+		if i > 0 && p.key == im.rows[i-1].key {
+			first := rows[len(rows)-1].line
+			im.reject(p.line, p.value(), regulars.RejectDuplicate, fmt.Sprintf("Already on line %d.", first))
+			continue
+		}
+		rows = append(rows, p)
+	}
+	im.rows = rows
+	if err := im.resolve(ctx); err != nil {
+		return err
+	}
 	if u.Mode == regulars.UploadAppend && l.Generation != 0 {
 		var after int64
 		for {
@@ -445,13 +522,87 @@ func (a *App) importFile(ctx context.Context, l *regulars.CustomList, u *regular
 			after = ids[len(ids)-1]
 		}
 	}
+	// Distinct identifiers name distinct followers (end-user IDs and
+	// emails are unique, a shared phone number is refused), so a follower
+	// comes at most once from here.
+	members := make([]int64, 0, len(im.rows))
+	for _, p := range im.rows {
+		switch {
+		case p.id == 0:
+			im.reject(p.line, p.value(), regulars.RejectUnknown, "No follower of yours has this "+regulars.MatchLabel(u.MatchBy)+".")
+		case p.id < 0:
+			im.reject(p.line, p.value(), regulars.RejectInvalid, fmt.Sprintf("%d of your followers share this phone number; identify them by end-user ID or email.", -p.id))
+		default:
+			if _, in := slices.BinarySearch(im.existing, p.id); in {
+				im.reject(p.line, p.value(), regulars.RejectDuplicate, "Already in the list.")
+				continue
+			}
+			u.Matched++
+			members = append(members, p.id)
+		}
+		if len(im.rejects) >= 5000 {
+			if err := im.saveRejects(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	im.rows = nil
+	if err := im.saveRejects(ctx); err != nil {
+		return err
+	}
+	if err := im.progress(ctx); err != nil {
+		return err
+	}
+	slices.Sort(members)
 	w, err := a.DB.NewMemberWriter(ctx, l.ID, u.ID)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	im.w = w
+	for start := 0; start < len(members); start += 100000 {
+		if err := w.Add(ctx, members[start:min(start+100000, len(members))]...); err != nil {
+			return err
+		}
+		if err := w.Flush(ctx); err != nil {
+			return err
+		}
+		if err := im.progress(ctx); err != nil {
+			return err
+		}
+	}
+	total := w.Written()
+	if u.Mode == regulars.UploadAppend && l.Generation != 0 {
+		n, err := a.DB.CopyGeneration(ctx, l.ID, l.Generation, u.ID, 20000)
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	if err := im.progress(ctx); err != nil {
+		return err
+	}
+	ok, err := a.DB.SwitchGeneration(ctx, l, l.Generation, u.ID, total)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return regulars.Errorf(regulars.ECONFLICT, "The list changed while the file was loading; nothing was changed. Upload it again.")
+	}
+	u.Members = total
+	return nil
+}
 
+func (p pendingRow) value() string {
+	if p.raw != "" {
+		return p.raw
+	}
+	return p.key
+}
+
+// read checks every row of the file; malformed ones are rejected, the rest
+// kept.
+func (im *importer) read(ctx context.Context, file io.Reader) error {
+	u, f := im.u, im.f
 	br := bufio.NewReaderSize(file, 1<<16)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(3)
@@ -464,7 +615,7 @@ func (a *App) importFile(ctx context.Context, l *regulars.CustomList, u *regular
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
@@ -480,6 +631,14 @@ func (a *App) importFile(ctx context.Context, l *regulars.CustomList, u *regular
 			continue // blank lines are not rows
 		}
 		u.Rows++
+		if u.Rows%100000 == 0 {
+			if err := im.saveRejects(ctx); err != nil {
+				return err
+			}
+			if err := im.progress(ctx); err != nil {
+				return err
+			}
+		}
 		if f.column >= len(rec) {
 			im.reject(int64(line), strings.Join(rec, string(f.comma)), regulars.RejectInvalid, fmt.Sprintf("The line has no %s column.", f.header[f.column]))
 			continue
@@ -487,52 +646,58 @@ func (a *App) importFile(ctx context.Context, l *regulars.CustomList, u *regular
 		raw := rec[f.column]
 		key, problem := normaliseIdentifier(f.matchBy, raw)
 		if problem != "" {
-			im.reject(int64(line), raw, regulars.RejectInvalid, problem)
+			im.reject(int64(line), strings.Clone(raw), regulars.RejectInvalid, problem)
 			continue
 		}
-		if first, dup := im.values[key]; dup {
-			im.reject(int64(line), raw, regulars.RejectDuplicate, fmt.Sprintf("Already on line %d.", first))
-			continue
+		p := pendingRow{line: int64(line), key: strings.Clone(key)} // the record's memory is reused
+		if raw != key {
+			p.raw = strings.Clone(raw)
 		}
-		im.values[key] = int64(line)
-		im.pending = append(im.pending, pendingRow{line: int64(line), raw: raw, key: key})
-		if len(im.pending) >= importBatch {
-			if err := im.flush(ctx); err != nil {
-				return err
-			}
+		im.rows = append(im.rows, p)
+	}
+}
+
+// resolve finds the follower of each (sorted, distinct) row's identifier
+// among the partner's followers.
+func (im *importer) resolve(ctx context.Context) error {
+	db := im.a.DB
+	keys := make([]string, 0, resolveBatch)
+	for start := 0; start < len(im.rows); start += resolveBatch {
+		batch := im.rows[start:min(start+resolveBatch, len(im.rows))]
+		keys = keys[:0]
+		for _, p := range batch {
+			keys = append(keys, p.key)
 		}
-	}
-	if err := im.flush(ctx); err != nil {
-		return err
-	}
-	if err := w.Flush(ctx); err != nil {
-		return err
-	}
-	if u.Rows == 0 {
-		return regulars.Errorf(regulars.EINVALID, "The file has no rows after the header line.")
-	}
-	members := w.Written()
-	if u.Mode == regulars.UploadAppend && l.Generation != 0 {
-		n, err := a.DB.CopyGeneration(ctx, l.ID, l.Generation, u.ID, 20000)
+		got, err := db.FollowerIDsBy(ctx, im.l.TenantID, im.u.MatchBy, keys)
 		if err != nil {
 			return err
 		}
-		members += n
+		// Only followers of the partner's channels can be on its lists: a
+		// list must not tell who else uses the app.
+		var candidates []int64
+		for _, ids := range got {
+			candidates = append(candidates, ids...)
+		}
+		ours, err := im.a.Segments.FollowingPartner(ctx, im.l.TenantID, im.l.PartnerID, candidates)
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			n := int64(0)
+			for _, id := range got[batch[i].key] {
+				if ours[id] {
+					batch[i].id = id
+					n++
+				}
+			}
+			if n > 1 {
+				batch[i].id = -n
+			}
+		}
+		if err := im.progress(ctx); err != nil {
+			return err
+		}
 	}
-	if cancel, err := a.DB.UploadProgress(ctx, u); err != nil {
-		return err
-	} else if cancel {
-		return errCancelled
-	}
-	from := l.Generation
-	ok, err := a.DB.SwitchGeneration(ctx, l, from, u.ID, members)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return regulars.Errorf(regulars.ECONFLICT, "The list changed while the file was loading; nothing was changed. Upload it again.")
-	}
-	u.Members = members
 	return nil
 }
 
@@ -551,77 +716,19 @@ func (im *importer) reject(line int64, value, reason, detail string) {
 	im.rejects = append(im.rejects, regulars.RejectedRow{Line: line, Value: value, Reason: reason, Detail: detail})
 }
 
-// flush resolves the pending rows to followers, queues the new members,
-// stores the rejected rows and reports progress.
-func (im *importer) flush(ctx context.Context) error {
-	db, u := im.a.DB, im.u
-	if len(im.pending) > 0 {
-		keys := make([]string, len(im.pending))
-		for i, p := range im.pending {
-			keys[i] = p.key
-		}
-		found, err := db.FollowerIDsBy(ctx, im.l.TenantID, u.MatchBy, keys)
-		if err != nil {
-			return err
-		}
-		// Only followers of the partner's channels can be on its lists: a
-		// list must not tell who else uses the app.
-		var candidates []int64
-		for _, ids := range found {
-			candidates = append(candidates, ids...)
-		}
-		ours, err := im.a.Segments.FollowingPartner(ctx, im.l.TenantID, im.l.PartnerID, candidates)
-		if err != nil {
-			return err
-		}
-		for k, ids := range found {
-			kept := ids[:0]
-			for _, id := range ids {
-				if ours[id] {
-					kept = append(kept, id)
-				}
-			}
-			if len(kept) == 0 {
-				delete(found, k)
-			} else {
-				found[k] = kept
-			}
-		}
-		ids := make([]int64, 0, len(im.pending))
-		for _, p := range im.pending {
-			got := found[p.key]
-			switch {
-			case len(got) == 0:
-				im.reject(p.line, p.raw, regulars.RejectUnknown, "No follower of yours has this "+regulars.MatchLabel(u.MatchBy)+".")
-			case len(got) > 1:
-				im.reject(p.line, p.raw, regulars.RejectInvalid, fmt.Sprintf("%d of your followers share this phone number; identify them by end-user ID or email.", len(got)))
-			default:
-				id := got[0]
-				if first, dup := im.seen[id]; dup {
-					im.reject(p.line, p.raw, regulars.RejectDuplicate, fmt.Sprintf("The same follower as line %d.", first))
-					continue
-				}
-				im.seen[id] = p.line
-				if _, in := slices.BinarySearch(im.existing, id); in {
-					im.reject(p.line, p.raw, regulars.RejectDuplicate, "Already in the list.")
-					continue
-				}
-				u.Matched++
-				ids = append(ids, id)
-			}
-		}
-		im.pending = im.pending[:0]
-		if err := im.w.Add(ctx, ids...); err != nil {
-			return err
-		}
+func (im *importer) saveRejects(ctx context.Context) error {
+	if len(im.rejects) == 0 {
+		return nil
 	}
-	if len(im.rejects) > 0 {
-		if err := db.AddRejects(ctx, u.ID, im.rejects); err != nil {
-			return err
-		}
-		im.rejects = im.rejects[:0]
-	}
-	cancel, err := db.UploadProgress(ctx, u)
+	err := im.a.DB.AddRejects(ctx, im.u.ID, im.rejects)
+	im.rejects = im.rejects[:0]
+	return err
+}
+
+// progress saves the counts (the worker's heartbeat) and stops a
+// cancelled upload.
+func (im *importer) progress(ctx context.Context) error {
+	cancel, err := im.a.DB.UploadProgress(ctx, im.u)
 	if err != nil {
 		return err
 	}

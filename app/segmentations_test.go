@@ -39,7 +39,9 @@ func TestSegmentationValidation(t *testing.T) {
 		if err := db.CreateList(ctx, theirList); err != nil {
 			t.Fatal(err)
 		}
-		cond := func(c regulars.Condition) regulars.Rule { return regulars.Rule{Conditions: []regulars.Condition{{Type: regulars.CondGender, Genders: []string{"female"}}, c}} }
+		cond := func(c regulars.Condition) regulars.Rule {
+			return regulars.Rule{Conditions: []regulars.Condition{{Type: regulars.CondGender, Genders: []string{"female"}}, c}}
+		}
 		tests := []struct {
 			name string
 			rule regulars.Rule

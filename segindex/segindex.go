@@ -105,19 +105,28 @@ func (ix *Index) Ready(partnerID int64) bool {
 	return p.state == ready
 }
 
-// Warm builds a partner's copy now, if it is not built yet.
+// Warm builds a partner's copy now, or waits for the build under way.
 func (ix *Index) Warm(ctx context.Context, tenantID, partnerID int64) error {
 	p := ix.part(tenantID, partnerID)
-	p.mu.Lock()
-	st := p.state
-	if st == cold {
-		p.state = building
+	for {
+		p.mu.Lock()
+		st := p.state
+		if st == cold {
+			p.state = building
+		}
+		p.mu.Unlock()
+		switch st {
+		case ready:
+			return nil
+		case cold:
+			return p.build(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	p.mu.Unlock()
-	if st != cold {
-		return nil
-	}
-	return p.build(ctx)
 }
 
 // acquire locks the partner's copy and brings it up to date. It returns

@@ -19,6 +19,7 @@ var copyTables = map[string][]string{
 	"coupon_activations":  {"tenant_id", "coupon_id", "follower_id", "status", "activated_at"},
 	"message_deliveries":  {"engagement_id", "follower_id", "run_key", "delivered_at", "opened_at"},
 	"custom_list_members": {"list_id", "generation", "follower_id"},
+	"list_upload_rejects": {"upload_id", "line", "value", "reason", "detail"},
 }
 
 // CopyRows writes rows into one of a few tables as fast as the database
@@ -66,4 +67,3 @@ func (db *DB) CopyRows(ctx context.Context, table string, cols []string, rows []
 		return nil
 	})
 }
-

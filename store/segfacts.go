@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"regulars"
@@ -139,9 +141,6 @@ type FollowFact struct {
 }
 
 var (
-	qFactsPartner = query("segment_facts_partner", `SELECT f.id, f.birth_date, f.gender, f.language, f.status, b.channel_id, b.followed_at
-		FROM follows b JOIN channels c ON c.id = b.channel_id JOIN followers f ON f.id = b.follower_id
-		WHERE c.partner_id = ? AND b.unfollowed_at = 0 AND b.follower_id > ? ORDER BY b.follower_id LIMIT ?`)
 	qPartnerChannelIDs = query("partner_channel_ids", `SELECT id FROM channels WHERE partner_id = ? ORDER BY id`)
 	qEngagementKind    = query("engagement_kind_scoped", `SELECT kind FROM engagements WHERE partner_id = ? AND id = ?`)
 	qProgramFacts      = query("segment_program_facts", `SELECT follower_id, current_points, total_points, level FROM memberships WHERE program_id = ? AND follower_id > ? ORDER BY follower_id LIMIT ?`)
@@ -153,52 +152,71 @@ var (
 // factsPage is how many rows one page of a bulk load reads.
 const factsPage = 50000
 
-// PartnerFollowerFacts calls fn with the facts of every active or disabled
-// follower who follows one of the partner's channels now, in id order.
+var (
+	qChannelFollowsNow = query("segment_channel_follows", `SELECT follower_id, followed_at FROM follows WHERE channel_id = ? AND unfollowed_at = 0`)
+	qTenantFollowers   = query("segment_tenant_followers", `SELECT id, birth_date, gender, language, status FROM followers WHERE tenant_id = ?`)
+)
+
+// PartnerFollowerFacts calls fn with the facts of every follower (of any
+// status) who follows one of the partner's channels now. It reads each
+// channel's follows through its index and the tenant's followers in one
+// scan, joining them in memory: no sort in the database, which matters at
+// a million rows.
 func (db *DB) PartnerFollowerFacts(ctx context.Context, partnerID int64, fn func(*FollowerFacts)) error {
-	var after int64
-	var cur *FollowerFacts
-	for {
-		rows, err := db.queryRows(ctx, qFactsPartner, partnerID, after, factsPage)
+	channels, err := db.PartnerChannelIDs(ctx, partnerID)
+	if err != nil {
+		return err
+	}
+	type follow struct{ follower, channel, at int64 }
+	var follows []follow
+	for _, ch := range channels {
+		rows, err := db.queryRows(ctx, qChannelFollowsNow, ch)
 		if err != nil {
 			return err
 		}
-		n := 0
 		for rows.Next() {
-			var id, channelID, at int64
-			var birth, gender, lang, status string
-			if err := rows.Scan(&id, &birth, &gender, &lang, &status, &channelID, &at); err != nil {
+			f := follow{channel: ch}
+			if err := rows.Scan(&f.follower, &f.at); err != nil {
 				rows.Close()
 				return err
 			}
-			n++
-			after = id
-			if cur == nil || cur.ID != id {
-				if cur != nil {
-					fn(cur)
-				}
-				cur = &FollowerFacts{ID: id, BirthDate: birth, Gender: gender, Language: lang, Active: status == regulars.FollowerActive}
-			}
-			cur.Follows = append(cur.Follows, FollowFact{ChannelID: channelID, FollowedAt: at})
+			follows = append(follows, f)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if n < factsPage {
-			break
-		}
-		// The page may have cut a follower's follows in two: read that
-		// follower again from the start on the next page.
-		if cur != nil {
-			after = cur.ID - 1
-			cur = nil
-		}
 	}
-	if cur != nil {
-		fn(cur)
+	if len(follows) == 0 {
+		return nil
 	}
-	return nil
+	slices.SortFunc(follows, func(a, b follow) int { return cmp.Compare(a.follower, b.follower) })
+	var tenantID int64
+	if err := db.queryRow(ctx, `SELECT tenant_id FROM partners WHERE id = ?`, partnerID).Scan(&tenantID); err != nil {
+		return err
+	}
+	rows, err := db.queryRows(ctx, qTenantFollowers, tenantID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f FollowerFacts
+		var status string
+		if err := rows.Scan(&f.ID, &f.BirthDate, &f.Gender, &f.Language, &status); err != nil {
+			return err
+		}
+		i, found := slices.BinarySearchFunc(follows, f.ID, func(x follow, id int64) int { return cmp.Compare(x.follower, id) })
+		if !found {
+			continue
+		}
+		f.Active = status == regulars.FollowerActive
+		for ; i < len(follows) && follows[i].follower == f.ID; i++ {
+			f.Follows = append(f.Follows, FollowFact{ChannelID: follows[i].channel, FollowedAt: follows[i].at})
+		}
+		fn(&f)
+	}
+	return rows.Err()
 }
 
 // FollowerFactsOf returns the facts of the given followers with the
