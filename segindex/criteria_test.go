@@ -43,9 +43,9 @@ func TestEveryCriterion(t *testing.T) {
 		people := []person{
 			{euid: "ANA", birth: "2008-03-01", gender: "female", lang: "en", main: day, points: []int64{100, 500}, level: 2, coupon: true, lists: []int{0}},   // 18 today
 			{euid: "BEN", birth: "2008-03-02", gender: "male", lang: "de", main: day, second: 10 * day, points: []int64{99, 100}, level: 1, opened: true},     // 17, 18 tomorrow
-			{euid: "CAT", birth: "1996-03-01", gender: "other", lang: "fr", main: day, second: 10*day - time.Second, points: []int64{101, 501}, level: 3},   // 30 today
+			{euid: "CAT", birth: "1996-03-01", gender: "other", lang: "fr", main: day, second: 10*day - time.Second, points: []int64{101, 501}, level: 3},     // 30 today
 			{euid: "DAN", birth: "1995-03-02", gender: "male", lang: "en", main: day, second: 30 * day, points: []int64{0, 0}, coupon: true, lists: []int{1}}, // 30, 31 tomorrow
-			{euid: "EVE", main: day, second: 30*day + time.Second, lists: []int{0, 1}},                                                                     // nothing known
+			{euid: "EVE", main: day, second: 30*day + time.Second, lists: []int{0, 1}},                                                                        // nothing known
 			{euid: "FAY", birth: "1990-01-01", gender: "female", lang: "de", main: day, second: day, unfollow: true, points: []int64{100, 100}, level: 2, opened: true, lists: []int{2}},
 			{euid: "GUS", birth: "1990-01-01", gender: "female", lang: "en", disabled: true, main: day, coupon: true},
 			{euid: "HAL", birth: "1980-05-05", gender: "male", lang: "en", second: 5 * day}, // follows only the second channel
