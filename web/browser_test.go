@@ -153,15 +153,19 @@ func TestBrowserManagerCannotGrantAboveOwnLevel(t *testing.T) {
 	testenv.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`#drawer a[href="/admin/roles"]`)),
 		chromedp.Click(chromedp.CSS("#new-role")),
+		chromedp.WaitVisible(chromedp.CSS("#role-form")),
 		chromedp.SendKeys(chromedp.CSS("#f-name"), "Coupon boss"),
 	)
+	// The boosted navigation has finished once the new page's title is in.
+	waitTrue(t, ctx, `location.pathname === "/admin/roles/new" && !!document.querySelector('`+manage+`')`, "the new-role page")
 	if !testenv.Run(t, ctx, chromedp.Evaluate[bool](`document.querySelector('`+manage+`').disabled`)) {
 		t.Fatal("the level above the manager's own is not disabled")
 	}
 	testenv.Do(t, ctx,
 		chromedp.Evaluate[chromedp.Void](`(() => { const r = document.querySelector('`+manage+`'); r.removeAttribute("disabled"); r.checked = true; })()`),
-		chromedp.Click(chromedp.CSS(`#role-form button[type=submit]`)),
 	)
+	waitTrue(t, ctx, `document.querySelector('`+manage+`').checked`, "the tampered radio being checked")
+	testenv.Do(t, ctx, chromedp.Click(chromedp.CSS(`#role-form button[type=submit]`)))
 	testenv.WaitText(t, ctx, "#e-perm\\.coupons", "You cannot grant more than your own level (View only).")
 	testenv.WaitText(t, ctx, ".flash-error", "Please correct the highlighted fields.")
 	if v := testenv.Run(t, ctx, chromedp.Value(chromedp.CSS("#f-name"))); v != "Coupon boss" {
