@@ -657,45 +657,86 @@ func (im *importer) read(ctx context.Context, file io.Reader) error {
 	}
 }
 
+// resolveWorkers is how many batches are resolved at once: the database
+// probes on one connection each, so a few overlap well.
+const resolveWorkers = 3
+
 // resolve finds the follower of each (sorted, distinct) row's identifier
-// among the partner's followers.
+// among the partner's followers, a few batches at a time.
 func (im *importer) resolve(ctx context.Context) error {
-	db := im.a.DB
-	keys := make([]string, 0, resolveBatch)
-	for start := 0; start < len(im.rows); start += resolveBatch {
-		batch := im.rows[start:min(start+resolveBatch, len(im.rows))]
-		keys = keys[:0]
-		for _, p := range batch {
-			keys = append(keys, p.key)
-		}
-		got, err := db.FollowerIDsBy(ctx, im.l.TenantID, im.u.MatchBy, keys)
-		if err != nil {
+	if im.a.DB.Dialect() == "postgres" && len(im.rows) >= 100_000 {
+		// PostgreSQL joins a big upload's identifiers in one statement.
+		if err := im.resolveBatch(ctx, im.rows); err != nil {
 			return err
 		}
-		// Only followers of the partner's channels can be on its lists: a
-		// list must not tell who else uses the app.
-		var candidates []int64
-		for _, ids := range got {
-			candidates = append(candidates, ids...)
-		}
-		ours, err := im.a.Segments.FollowingPartner(ctx, im.l.TenantID, im.l.PartnerID, candidates)
-		if err != nil {
-			return err
-		}
-		for i := range batch {
-			n := int64(0)
-			for _, id := range got[batch[i].key] {
-				if ours[id] {
-					batch[i].id = id
-					n++
+		return im.progress(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	starts := make(chan int)
+	errs := make(chan error, resolveWorkers)
+	for range resolveWorkers {
+		go func() {
+			for start := range starts {
+				if err := im.resolveBatch(ctx, im.rows[start:min(start+resolveBatch, len(im.rows))]); err != nil {
+					errs <- err
+					cancel()
+					return
 				}
 			}
-			if n > 1 {
-				batch[i].id = -n
+			errs <- nil
+		}()
+	}
+	var err error
+	for start := 0; start < len(im.rows); start += resolveBatch {
+		if start%(4*resolveBatch) == 0 {
+			if err = im.progress(ctx); err != nil {
+				break
 			}
 		}
-		if err := im.progress(ctx); err != nil {
-			return err
+		select {
+		case starts <- start:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(starts)
+	for range resolveWorkers {
+		if werr := <-errs; werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// resolveBatch resolves one batch of rows in place.
+func (im *importer) resolveBatch(ctx context.Context, batch []pendingRow) error {
+	keys := make([]string, len(batch))
+	for i, p := range batch {
+		keys[i] = p.key
+	}
+	got, err := im.a.DB.FollowerIDsBy(ctx, im.l.TenantID, im.u.MatchBy, keys)
+	if err != nil {
+		return err
+	}
+	// Only followers of the partner's channels can be on its lists: a
+	// list must not tell who else uses the app.
+	ours, err := im.a.Segments.FollowingPartner(ctx, im.l.TenantID, im.l.PartnerID, got.All())
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		n := int64(0)
+		for _, id := range got.Of(i) {
+			if ours[id] {
+				batch[i].id = id
+				n++
+			}
+		}
+		if n > 1 {
+			batch[i].id = -n
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -66,4 +67,70 @@ func (db *DB) CopyRows(ctx context.Context, table string, cols []string, rows []
 		}
 		return nil
 	})
+}
+
+// RawInsertBaseline writes rows as fast as the database takes them (COPY
+// on PostgreSQL; prepared 1,000-row INSERTs, 20,000 rows a transaction, on
+// SQLite) and returns how long that took: the baselines of the list
+// upload benchmark. With table "" the rows are (integer, integer, text)
+// and go into a temporary table without constraints; otherwise table and
+// cols must be allowed for CopyRows.
+func (db *DB) RawInsertBaseline(ctx context.Context, table string, cols []string, rows [][]any) (time.Duration, error) {
+	c, err := db.write.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	if table == "" {
+		table, cols = "raw_rows", []string{"a", "b", "c"}
+		if _, err := c.ExecContext(ctx, `CREATE TEMP TABLE raw_rows (a BIGINT, b BIGINT, c TEXT)`); err != nil {
+			return 0, err
+		}
+		defer c.ExecContext(context.WithoutCancel(ctx), `DROP TABLE raw_rows`)
+	} else if allowed, ok := copyTables[table]; !ok || len(cols) == 0 || slices.ContainsFunc(cols, func(c string) bool { return !slices.Contains(allowed, c) }) {
+		return 0, fmt.Errorf("store: raw insert into %s%v is not allowed", table, cols)
+	}
+	started := time.Now()
+	if db.dialect == postgres {
+		err = c.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+			return err
+		})
+		return time.Since(started), err
+	}
+	one := "(" + placeholders(len(cols)) + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	stmt, err := c.PrepareContext(ctx, head+one+strings.Repeat(", "+one, 999))
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	args := make([]any, 0, 1000*len(cols))
+	for start := 0; start < len(rows); start += 20000 {
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		chunk := rows[start:min(start+20000, len(rows))]
+		for i := 0; i+1000 <= len(chunk); i += 1000 {
+			args = args[:0]
+			for _, r := range chunk[i : i+1000] {
+				args = append(args, r...)
+			}
+			if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
+				tx.Rollback()
+				return 0, err
+			}
+		}
+		for _, r := range chunk[len(chunk)/1000*1000:] {
+			if _, err := tx.ExecContext(ctx, head+one, r...); err != nil {
+				tx.Rollback()
+				return 0, err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(started), nil
 }

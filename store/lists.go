@@ -456,6 +456,50 @@ func (db *DB) Rejects(ctx context.Context, uploadID, afterLine int64, limit int)
 	})
 }
 
+// Resolved is what FollowerIDsBy found, by position of the key: a key
+// names no follower, one, or (a shared phone number) several.
+type Resolved struct {
+	first []int64         // the (first) follower of key i; 0: none
+	more  map[int][]int64 // every follower of the keys that name several
+}
+
+func newResolved(n int) *Resolved { return &Resolved{first: make([]int64, n), more: map[int][]int64{}} }
+
+func (r *Resolved) add(i int, id int64) {
+	switch {
+	case r.first[i] == 0:
+		r.first[i] = id
+	case r.more[i] == nil:
+		r.more[i] = []int64{r.first[i], id}
+	default:
+		r.more[i] = append(r.more[i], id)
+	}
+}
+
+// Of returns the followers of key i.
+func (r *Resolved) Of(i int) []int64 {
+	if m := r.more[i]; m != nil {
+		return m
+	}
+	if r.first[i] == 0 {
+		return nil
+	}
+	return r.first[i : i+1]
+}
+
+// All returns every follower found.
+func (r *Resolved) All() []int64 {
+	out := make([]int64, 0, len(r.first))
+	for i, id := range r.first {
+		if m := r.more[i]; m != nil {
+			out = append(out, m...)
+		} else if id != 0 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // FollowerIDsBy resolves identifiers (end-user IDs, emails or phone
 // numbers, normalised, sorted byte-wise and distinct) to followers of the
 // tenant. Phone numbers compare without spaces, dashes, dots and
@@ -465,9 +509,10 @@ func (db *DB) Rejects(ctx context.Context, uploadID, afterLine int64, limit int)
 // that lie close together are read as one range of the index and merged
 // with the keys in order (SQLite compares text byte-wise, like Go); keys
 // spread thinly fall back to IN lists. PostgreSQL compares text by the
-// database's collation, so it gets IN lists, which it probes fast.
-func (db *DB) FollowerIDsBy(ctx context.Context, tenantID int64, by string, keys []string) (map[string][]int64, error) {
-	out := map[string][]int64{}
+// database's collation, so it gets the keys as one array to probe, or for
+// a big upload joins a temporary table of them.
+func (db *DB) FollowerIDsBy(ctx context.Context, tenantID int64, by string, keys []string) (*Resolved, error) {
+	out := newResolved(len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -494,7 +539,36 @@ func (db *DB) FollowerIDsBy(ctx context.Context, tenantID int64, by string, keys
 		}
 		return rows.Err()
 	}
-	in := func(chunk []string) error {
+	// byKey reads rows of (key, id) for the keys from offset on.
+	byKey := func(rows *sql.Rows, offset int, chunk []string) error {
+		pos := make(map[string]int, len(chunk))
+		for i, k := range chunk {
+			pos[k] = offset + i
+		}
+		return scan(rows, func(v string, id int64) {
+			if i, ok := pos[v]; ok {
+				out.add(i, id)
+			}
+		})
+	}
+	if db.dialect == postgres && len(keys) >= bulkKeys {
+		return out, db.followerIDsByJoin(ctx, tenantID, col, extra, keys, out)
+	}
+	if db.dialect == postgres {
+		// One array parameter: a plan that does not grow with the keys.
+		for start := 0; start < len(keys); start += 10000 {
+			chunk := keys[start:min(start+10000, len(keys))]
+			rows, err := db.queryRows(ctx, `SELECT `+col+`, f.id FROM followers f WHERE f.tenant_id = ? AND `+col+` = ANY(?)`+extra, tenantID, chunk)
+			if err != nil {
+				return nil, err
+			}
+			if err := byKey(rows, start, chunk); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	in := func(offset int, chunk []string) error {
 		args := make([]any, 0, len(chunk)+1)
 		args = append(args, tenantID)
 		for _, v := range chunk {
@@ -504,13 +578,13 @@ func (db *DB) FollowerIDsBy(ctx context.Context, tenantID int64, by string, keys
 		if err != nil {
 			return err
 		}
-		return scan(rows, func(v string, id int64) { out[v] = append(out[v], id) })
+		return byKey(rows, offset, chunk)
 	}
 	const chunkSize = 2000
 	for start := 0; start < len(keys); start += chunkSize {
 		chunk := keys[start:min(start+chunkSize, len(keys))]
-		if db.dialect != sqlite || len(chunk) < 50 {
-			if err := in(chunk); err != nil {
+		if len(chunk) < 50 {
+			if err := in(start, chunk); err != nil {
 				return nil, err
 			}
 			continue
@@ -522,31 +596,84 @@ func (db *DB) FollowerIDsBy(ctx context.Context, tenantID int64, by string, keys
 			return nil, err
 		}
 		i, n, last := 0, 0, ""
+		var seen []int // keys this range found, to forget when it falls back
 		err = scan(rows, func(v string, id int64) {
 			n, last = n+1, v
 			for i < len(chunk) && chunk[i] < v {
 				i++
 			}
 			if i < len(chunk) && chunk[i] == v {
-				out[v] = append(out[v], id)
+				out.add(start+i, id)
+				seen = append(seen, start+i)
 			}
 		})
 		if err != nil {
 			return nil, err
 		}
 		if n == limit {
-			// The range was thinly used: the keys past what it read get
-			// probed one by one. (A key equal to last may have more rows.)
-			rest := chunk[sort.SearchStrings(chunk, last):]
-			for _, k := range rest {
-				delete(out, k)
+			// The range was thinly used: the keys from the last one it
+			// read on (which may have more rows) are probed one by one.
+			from := sort.SearchStrings(chunk, last)
+			for _, j := range seen {
+				if j >= start+from {
+					out.first[j] = 0
+					delete(out.more, j)
+				}
 			}
-			if err := in(rest); err != nil {
+			if err := in(start+from, chunk[from:]); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// bulkKeys is how many keys make PostgreSQL join a temporary table of them
+// with the followers (one hash join) instead of probing the index per key.
+var bulkKeys = 100_000
+
+// followerIDsByJoin copies the keys with their positions into a temporary
+// table and joins it with the followers in one statement (PostgreSQL).
+func (db *DB) followerIDsByJoin(ctx context.Context, tenantID int64, col, extra string, keys []string, out *Resolved) error {
+	c, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE upload_keys (i BIGINT NOT NULL, key TEXT NOT NULL) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"upload_keys"}, []string{"i", "key"},
+			pgx.CopyFromSlice(len(keys), func(i int) ([]any, error) { return []any{int64(i), keys[i]}, nil })); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ANALYZE upload_keys`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT k.i, f.id FROM upload_keys k JOIN followers f ON f.tenant_id = $1 AND `+col+` = k.key`+extra, tenantID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var i, id int64
+		for rows.Next() {
+			if err := rows.Scan(&i, &id); err != nil {
+				return err
+			}
+			out.add(int(i), id)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
 }
 
 // FollowingPartner returns those of ids who follow one of the partner's

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"testing"
 
@@ -48,17 +47,12 @@ func TestFollowerIDsByDenseAndSparse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string][]int64{}
-			for _, k := range keys {
-				if ids, ok := all[k]; ok {
-					want[k] = ids
+			for i, k := range keys {
+				ids := slices.Clone(got.Of(i))
+				slices.Sort(ids)
+				if !slices.Equal(ids, all[k]) {
+					t.Fatalf("%s: key %s gives %v, want %v", name, k, ids, all[k])
 				}
-			}
-			for k := range got {
-				slices.Sort(got[k])
-			}
-			if !maps.EqualFunc(got, want, slices.Equal) {
-				t.Fatalf("%s: got %d keys, want %d", name, len(got), len(want))
 			}
 		}
 		var dense, sparse, emails, phones []string
@@ -76,5 +70,11 @@ func TestFollowerIDsByDenseAndSparse(t *testing.T) {
 		check("sparse end-user IDs", regulars.MatchEndUserID, byEUID, append(sparse, "A", "ZZZZ"))
 		check("emails", regulars.MatchEmail, byEmail, emails)
 		check("phones, some shared", regulars.MatchPhone, byPhone, phones)
+		if db.Dialect() == "postgres" {
+			// Big uploads join a temporary table of the keys instead.
+			defer store.SetBulkKeys(1)()
+			check("dense end-user IDs, joined", regulars.MatchEndUserID, byEUID, dense)
+			check("phones, joined", regulars.MatchPhone, byPhone, phones)
+		}
 	})
 }
