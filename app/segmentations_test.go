@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -236,6 +237,15 @@ func TestSegmentationTargetsEngagements(t *testing.T) {
 		flags, err := a.TargetedEngagements(ctx, []*regulars.Engagement{msg, coupon}, fr[2].ID)
 		if err != nil || !slices.Equal(flags, []bool{true, false}) {
 			t.Fatalf("targeted engagements of a French speaker: %v %v", flags, err)
+		}
+		// A node that starts builds the copy of a partner whose live
+		// engagements target segmentations before anyone asks.
+		fresh := app.New(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), "http://regulars.test")
+		fresh.Segments.Tick(ctx)
+		for deadline := time.Now().Add(10 * time.Second); !fresh.Segments.Ready(w.Partner.ID); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the upkeep did not build the partner's copy")
+			}
 		}
 	})
 }

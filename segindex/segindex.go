@@ -475,8 +475,35 @@ func (ix *Index) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Tick does the upkeep of Run once.
+// Tick does the upkeep of Run once: it also builds, in the background, the
+// copies of partners whose active engagements target segmentations, so
+// that deliveries and the follower app do not wait for them.
 func (ix *Index) Tick(ctx context.Context) {
+	if pairs, err := ix.db.TargetingPartners(ctx); err == nil {
+		for _, pr := range pairs {
+			ix.mu.Lock()
+			_, known := ix.parts[pr[1]]
+			ix.mu.Unlock()
+			if !known {
+				p := ix.part(pr[0], pr[1])
+				p.mu.Lock()
+				cold := p.state == cold
+				if cold {
+					p.state = building
+				}
+				p.mu.Unlock()
+				if cold {
+					go func() {
+						if err := p.build(context.WithoutCancel(ctx)); err != nil {
+							ix.log.Error("segment index: build failed", "partner", p.partnerID, "err", err)
+						}
+					}()
+				}
+			}
+		}
+	} else if ctx.Err() == nil {
+		ix.log.Warn("segment index: listing partners to warm", "err", err)
+	}
 	ix.mu.Lock()
 	parts := make([]*part, 0, len(ix.parts))
 	for id, p := range ix.parts {

@@ -466,3 +466,19 @@ func (db *DB) ListedAmong(ctx context.Context, partnerID int64, listIDs, followe
 	}
 	return out, nil
 }
+
+var qTargetingPartners = query("segment_targeting_partners", `SELECT DISTINCT e.tenant_id, e.partner_id FROM engagement_segmentations es JOIN engagements e ON e.id = es.engagement_id WHERE e.status = 'active'`)
+
+// TargetingPartners lists (tenant, partner) pairs with active engagements
+// that target segmentations: the partners whose segment index is worth
+// building before anyone asks.
+func (db *DB) TargetingPartners(ctx context.Context) ([][2]int64, error) {
+	rows, err := db.queryRows(ctx, qTargetingPartners)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) ([2]int64, error) {
+		var p [2]int64
+		return p, row.Scan(&p[0], &p[1])
+	})
+}

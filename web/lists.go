@@ -228,9 +228,14 @@ type uploadPage struct {
 	CanUpdate bool
 }
 
-// Percent is how far a running upload got, by rows and file size (a
-// guess: rows are about the same length).
+// Thousands writes n with separators.
 func (d *uploadPage) Thousands(n int64) string { return thousands(n) }
+
+// Match names an identifier column for people.
+func (d *uploadPage) Match(by string) string { return regulars.MatchLabel(by) }
+
+// Match names an identifier column for people.
+func (d *listPage) Match(by string) string { return regulars.MatchLabel(by) }
 
 func (h *Handler) loadUpload(w http.ResponseWriter, r *http.Request) *uploadPage {
 	ctx, a := r.Context(), actorFrom(r.Context())
