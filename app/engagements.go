@@ -314,13 +314,19 @@ func featureOf(kind string) (regulars.Feature, error) {
 	return f, nil
 }
 
-// StaffEngagements lists the actor's engagements of a kind.
-func (a *App) StaffEngagements(ctx context.Context, actor *Actor, kind, status string) ([]*regulars.Engagement, error) {
+// requireKind checks that kind is an engagement kind and that the actor has
+// level on the feature that governs it.
+func requireKind(actor *Actor, kind string, level regulars.Level) error {
 	f, err := featureOf(kind)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := actor.Require(f, regulars.LevelView); err != nil {
+	return actor.Require(f, level)
+}
+
+// StaffEngagements lists the actor's engagements of a kind.
+func (a *App) StaffEngagements(ctx context.Context, actor *Actor, kind, status string) ([]*regulars.Engagement, error) {
+	if err := requireKind(actor, kind, regulars.LevelView); err != nil {
 		return nil, err
 	}
 	return a.DB.Engagements(ctx, actor.PartnerID(), kind, status)
@@ -328,11 +334,7 @@ func (a *App) StaffEngagements(ctx context.Context, actor *Actor, kind, status s
 
 // StaffEngagement returns one of the actor's engagements of a kind.
 func (a *App) StaffEngagement(ctx context.Context, actor *Actor, kind string, id int64) (*regulars.Engagement, error) {
-	f, err := featureOf(kind)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(f, regulars.LevelView); err != nil {
+	if err := requireKind(actor, kind, regulars.LevelView); err != nil {
 		return nil, err
 	}
 	e, err := a.DB.Engagement(ctx, actor.PartnerID(), id)
@@ -347,11 +349,7 @@ func (a *App) StaffEngagement(ctx context.Context, actor *Actor, kind string, id
 
 // CreateEngagement adds a draft engagement of kind.
 func (a *App) CreateEngagement(ctx context.Context, actor *Actor, kind string, in EngagementInput) (*regulars.Engagement, error) {
-	f, err := featureOf(kind)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(f, regulars.LevelManage); err != nil {
+	if err := requireKind(actor, kind, regulars.LevelManage); err != nil {
 		return nil, err
 	}
 	e := &regulars.Engagement{Status: regulars.EngagementDraft}
@@ -364,11 +362,7 @@ func (a *App) CreateEngagement(ctx context.Context, actor *Actor, kind string, i
 // UpdateEngagement saves an engagement. Dates and channel change only while
 // it is a draft; a finished engagement is archived and changes no more.
 func (a *App) UpdateEngagement(ctx context.Context, actor *Actor, kind string, id int64, in EngagementInput) (*regulars.Engagement, error) {
-	f, err := featureOf(kind)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(f, regulars.LevelUpdate); err != nil {
+	if err := requireKind(actor, kind, regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
 	old, err := a.StaffEngagement(ctx, actor, kind, id)
@@ -395,11 +389,7 @@ func (a *App) UpdateEngagement(ctx context.Context, actor *Actor, kind string, i
 // PublishEngagement makes a draft active: an empty start means now. Its
 // package's limit on active engagements of the kind applies.
 func (a *App) PublishEngagement(ctx context.Context, actor *Actor, kind string, id int64) (*regulars.Engagement, error) {
-	f, err := featureOf(kind)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(f, regulars.LevelUpdate); err != nil {
+	if err := requireKind(actor, kind, regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
 	e, err := a.StaffEngagement(ctx, actor, kind, id)
@@ -460,11 +450,7 @@ func (a *App) PublishEngagement(ctx context.Context, actor *Actor, kind string, 
 
 // FinishEngagement ends an active engagement now and archives it.
 func (a *App) FinishEngagement(ctx context.Context, actor *Actor, kind string, id int64) (*regulars.Engagement, error) {
-	f, err := featureOf(kind)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.Require(f, regulars.LevelUpdate); err != nil {
+	if err := requireKind(actor, kind, regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
 	e, err := a.StaffEngagement(ctx, actor, kind, id)
