@@ -95,17 +95,7 @@ func (h *Handler) cannedForm(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (h *Handler) loadCanned(w http.ResponseWriter, r *http.Request) *regulars.CannedResponse {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	c, err := h.app.Canned(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return c
+	return loadByID(h, w, r, h.app.Canned)
 }
 
 func (h *Handler) editCanned(w http.ResponseWriter, r *http.Request) {

@@ -167,17 +167,7 @@ func (h *Handler) createPackage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loadPackage(w http.ResponseWriter, r *http.Request) *regulars.Package {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	p, err := h.app.Package(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return p
+	return loadByID(h, w, r, h.app.Package)
 }
 
 func (h *Handler) editPackage(w http.ResponseWriter, r *http.Request) {

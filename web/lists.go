@@ -131,17 +131,7 @@ func (h *Handler) createList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loadList(w http.ResponseWriter, r *http.Request) *regulars.CustomList {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	l, err := h.app.List(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return l
+	return loadByID(h, w, r, h.app.List)
 }
 
 type listPage struct {

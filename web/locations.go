@@ -219,17 +219,7 @@ func (h *Handler) createLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loadLocation(w http.ResponseWriter, r *http.Request) *regulars.Location {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	l, err := h.app.Location(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return l
+	return loadByID(h, w, r, h.app.Location)
 }
 
 func (h *Handler) editLocation(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -125,17 +126,7 @@ func (h *Handler) createChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loadChannel(w http.ResponseWriter, r *http.Request) *regulars.Channel {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	c, err := h.app.StaffChannel(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return c
+	return loadByID(h, w, r, h.app.StaffChannel)
 }
 
 func (h *Handler) channelPage(r *http.Request, c *regulars.Channel) (*Page, error) {
@@ -454,17 +445,9 @@ func (h *Handler) formFail(w http.ResponseWriter, r *http.Request, err error, pa
 }
 
 func (h *Handler) loadEngagement(w http.ResponseWriter, r *http.Request, k engagementKind) *regulars.Engagement {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	e, err := h.app.StaffEngagement(r.Context(), actorFrom(r.Context()), k.Kind, id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return e
+	return loadByID(h, w, r, func(ctx context.Context, a *app.Actor, id int64) (*regulars.Engagement, error) {
+		return h.app.StaffEngagement(ctx, a, k.Kind, id)
+	})
 }
 
 func (h *Handler) editEngagement(k engagementKind) http.HandlerFunc {

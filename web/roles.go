@@ -155,17 +155,7 @@ func (h *Handler) createRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loadRole(w http.ResponseWriter, r *http.Request) *regulars.Role {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	role, err := h.app.Role(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return role
+	return loadByID(h, w, r, h.app.Role)
 }
 
 func (h *Handler) editRole(w http.ResponseWriter, r *http.Request) {

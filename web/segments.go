@@ -397,17 +397,7 @@ func (h *Handler) newSegmentation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) loadSegmentation(w http.ResponseWriter, r *http.Request) *regulars.Segmentation {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	s, err := h.app.Segmentation(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return s
+	return loadByID(h, w, r, h.app.Segmentation)
 }
 
 func (h *Handler) editSegmentation(w http.ResponseWriter, r *http.Request) {

@@ -105,17 +105,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 
 // loadUser reads the {id} user of the actor's side; anything else is a 404.
 func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) *regulars.User {
-	id, ok := pathID(r, "id")
-	if !ok {
-		h.notFound(w, r)
-		return nil
-	}
-	u, err := h.app.User(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		h.fail(w, r, err, "", nil)
-		return nil
-	}
-	return u
+	return loadByID(h, w, r, h.app.User)
 }
 
 func (h *Handler) editUser(w http.ResponseWriter, r *http.Request) {

@@ -467,6 +467,23 @@ func (h *Handler) toLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// loadByID reads the {id} object with get, scoped to the signed-in actor. A
+// malformed id is a 404 like a missing (or another partner's) object; on any
+// error the response is written and nil is returned.
+func loadByID[T any](h *Handler, w http.ResponseWriter, r *http.Request, get func(context.Context, *app.Actor, int64) (*T, error)) *T {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r)
+		return nil
+	}
+	v, err := get(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		h.fail(w, r, err, "", nil)
+		return nil
+	}
+	return v
+}
+
 // pathID parses the {id} wildcard; a malformed id is a 404 like a missing one.
 func pathID(r *http.Request, name string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
