@@ -253,8 +253,9 @@ func (a *App) SendAgentMessage(ctx context.Context, actor *Actor, id int64, in A
 		card   *regulars.Engagement
 		dup    bool
 	)
-	err := a.DB.InTx(ctx, func(ctx context.Context) error {
+	err := a.DB.InBatch(ctx, id, func(ctx context.Context) error {
 		var err error
+		card, sent, dup = nil, nil, false
 		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
 			return err
 		}
@@ -431,6 +432,10 @@ func (a *App) chatContext(ctx context.Context, fa *FollowerActor, channelID int6
 	if err != nil {
 		return nil, err
 	}
+	return checkChatContext(cc)
+}
+
+func checkChatContext(cc *store.ChatContext) (*store.ChatContext, error) {
 	if cc.Channel.Status != regulars.ChannelActive || cc.PartnerStatus != regulars.PartnerActive {
 		return nil, regulars.ErrNotFound("channel")
 	}
@@ -448,6 +453,10 @@ func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int
 	if err != nil {
 		return nil, nil, err
 	}
+	return a.followerSend(ctx, fa, cc, in)
+}
+
+func (a *App) followerSend(ctx context.Context, fa *FollowerActor, cc *store.ChatContext, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
 	v := regulars.Validation{}
 	in.Text = checkChatText(v, in.Text, true)
 	checkClientID(v, in.ClientID)
@@ -461,11 +470,14 @@ func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int
 // FollowerSendTo sends a follower's message into one of their
 // conversations (the conversation names the channel).
 func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	channelID, err := a.DB.ConversationChannel(ctx, fa.Follower.ID, id)
+	cc, err := a.DB.FollowerChatContextOf(ctx, fa.Tenant.ID, fa.Follower.ID, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	return a.FollowerSend(ctx, fa, channelID, in)
+	if cc, err = checkChatContext(cc); err != nil {
+		return nil, nil, err
+	}
+	return a.followerSend(ctx, fa, cc, in)
 }
 
 // followerAppend stores a follower's message (and, before it, the file it
@@ -488,8 +500,9 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *stor
 		after  *regulars.Conversation // the state it ends in
 		dup    bool
 	)
-	err := a.DB.InTx(ctx, func(ctx context.Context) error {
-		events = events[:0]
+	// Messages of many conversations commit together (group commit).
+	err := a.DB.InBatch(ctx, conv.ID, func(ctx context.Context) error {
+		events, sent, dup = events[:0], nil, false
 		c, err := a.DB.LockConversation(ctx, conv.ID)
 		if err != nil {
 			return err

@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 
 	"regulars"
+	"regulars/events"
 )
 
 // Topics of the event bus. Staff connections of a partner listen on its
@@ -56,26 +56,20 @@ type ChatEvent struct {
 // follower. Delivery failures are logged: the data is committed, and
 // clients catch up from the last message they saw.
 func (a *App) publish(ctx context.Context, ev *ChatEvent, staffOnly bool) {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		a.Log.Error("chat event", "err", err)
-		return
-	}
-	if err := a.Bus.Publish(ctx, PartnerTopic(ev.PartnerID), data); err != nil {
+	if err := a.Bus.Publish(ctx, events.Event{Topic: PartnerTopic(ev.PartnerID), Value: ev}); err != nil {
 		a.Log.Warn("publishing a chat event", "topic", "partner", "err", err)
 	}
 	if staffOnly || ev.FollowerID == 0 {
 		return
 	}
-	if err := a.Bus.Publish(ctx, FollowerTopic(ev.FollowerID), data); err != nil {
+	if err := a.Bus.Publish(ctx, events.Event{Topic: FollowerTopic(ev.FollowerID), Value: ev}); err != nil {
 		a.Log.Warn("publishing a chat event", "topic", "follower", "err", err)
 	}
 }
 
 // publishRevoked tells every node to close the connections on topic.
 func (a *App) publishRevoked(ctx context.Context, topic string) {
-	data, _ := json.Marshal(ChatEvent{Type: EventRevoked})
-	if err := a.Bus.Publish(ctx, topic, data); err != nil {
+	if err := a.Bus.Publish(ctx, events.Event{Topic: topic, Value: &ChatEvent{Type: EventRevoked}}); err != nil {
 		a.Log.Warn("publishing a revocation", "topic", topic, "err", err)
 	}
 }

@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,12 +46,13 @@ func newChatEnv(t *testing.T, db *store.DB) *chatEnv {
 	f := w.AddFollower(t, "MIA123", []*regulars.Channel{w.Channel}, func(f *regulars.Follower) { f.Name = "Mia" })
 	e := &chatEnv{t: t, ctx: context.Background(), db: db, w: w, a: a, follower: &app.FollowerActor{Follower: f, Tenant: w.Tenant}}
 	stop := a.Bus.Subscribe(app.PartnerTopic(w.Partner.ID), func(ev events.Event) {
-		var ce app.ChatEvent
-		if err := json.Unmarshal(ev.Data, &ce); err != nil {
+		ce, err := events.Decode[app.ChatEvent](ev)
+		if err != nil {
 			t.Errorf("event: %v", err)
+			return
 		}
 		e.mu.Lock()
-		e.events = append(e.events, ce)
+		e.events = append(e.events, *ce)
 		e.mu.Unlock()
 	})
 	t.Cleanup(stop)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
@@ -207,11 +206,12 @@ func (a *App) reloadTarget(ctx context.Context, g *geofence, locationID int64) e
 // the bus's delivery path, so it only reads a few rows; a full rebuild it
 // leaves to the next position.
 func (a *App) applyGeofenceEvent(g *geofence, e events.Event) {
-	var ev geofenceEvent
-	if err := json.Unmarshal(e.Data, &ev); err != nil {
+	v, err := events.Decode[geofenceEvent](e)
+	if err != nil {
 		a.Log.Error("bad geofence event", "topic", e.Topic, "err", err)
 		return
 	}
+	ev := *v
 	g.mu.Lock()
 	if g.rebuilding {
 		g.pending = append(g.pending, ev)
@@ -286,8 +286,7 @@ func (g *geofence) lookup(lat, lng float64) []*fenceTarget {
 // publishGeofence tells every node that part of a tenant's geofence
 // changed. Call it after the change is committed.
 func (a *App) publishGeofence(ctx context.Context, tenantID int64, ev geofenceEvent) {
-	data, _ := json.Marshal(ev)
-	if err := a.Bus.Publish(context.WithoutCancel(ctx), GeofenceTopic(tenantID), data); err != nil {
+	if err := a.Bus.Publish(context.WithoutCancel(ctx), events.Event{Topic: GeofenceTopic(tenantID), Value: &ev}); err != nil {
 		a.Log.Error("geofence event not published", "tenant", tenantID, "err", err)
 	}
 }

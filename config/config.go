@@ -32,6 +32,10 @@ type Config struct {
 	TileAttribution string // HTML credit shown on the maps
 	// ChatMaxAttachmentMB is the largest chat attachment, in MiB.
 	ChatMaxAttachmentMB int
+	// Each WebSocket connection may send ChatSendBurst messages at once
+	// and ChatSendRate a second after that.
+	ChatSendRate  float64
+	ChatSendBurst int
 }
 
 // Map defaults: OpenStreetMap's tiles and Nominatim. Heavy use of either
@@ -58,6 +62,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TileURL, "tile-url", env("REGULARS_TILE_URL", DefaultTileURL), "map tile URL template, https:// or a same-origin /path (REGULARS_TILE_URL)")
 	fs.StringVar(&c.TileAttribution, "tile-attribution", env("REGULARS_TILE_ATTRIBUTION", DefaultTileAttribution), "HTML credit of the map tiles (REGULARS_TILE_ATTRIBUTION)")
 	fs.IntVar(&c.ChatMaxAttachmentMB, "chat-max-attachment", envInt("REGULARS_CHAT_MAX_ATTACHMENT_MB", 10), "largest chat attachment (picture or PDF) in MiB (REGULARS_CHAT_MAX_ATTACHMENT_MB)")
+	fs.Float64Var(&c.ChatSendRate, "chat-send-rate", envFloat("REGULARS_CHAT_SEND_RATE", 5), "chat messages a connection may send per second after its burst (REGULARS_CHAT_SEND_RATE)")
+	fs.IntVar(&c.ChatSendBurst, "chat-send-burst", envInt("REGULARS_CHAT_SEND_BURST", 20), "chat messages a connection may send at once (REGULARS_CHAT_SEND_BURST)")
 }
 
 // Finish fills derived defaults and validates.
@@ -88,6 +94,9 @@ func (c *Config) Finish() error {
 	if c.GeocoderURL != "" && !strings.HasPrefix(c.GeocoderURL, "https://") && !strings.HasPrefix(c.GeocoderURL, "http://") {
 		return fmt.Errorf("config: the geocoder URL must start with https:// or http://, got %q", c.GeocoderURL)
 	}
+	if c.ChatSendRate < 0 || c.ChatSendBurst < 0 {
+		return fmt.Errorf("config: the chat send rate and burst cannot be negative")
+	}
 	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
 		return fmt.Errorf("config: base URL must start with http:// or https://, got %q", c.BaseURL)
 	}
@@ -116,6 +125,13 @@ func envBool(k string) bool {
 
 func envInt(k string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envFloat(k string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
 		return v
 	}
 	return def

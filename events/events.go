@@ -7,19 +7,49 @@ package events
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 )
 
 // Event is one published fact. Topic names a stream ("partner:12",
-// "tenant:3:geofence", "user:7"); Data is a small JSON document.
+// "tenant:3:geofence", "user:7"). A publisher gives Value, a pointer to a
+// value that encodes as a small JSON document; subscribers on the
+// publishing node receive that same value (they must not change it), and
+// subscribers on other nodes its JSON in Data. Decode reads either.
 type Event struct {
 	Topic string
+	Value any
 	Data  []byte
+}
+
+// Decode returns the event's value as a *T: the published one on the
+// publishing node, decoded from Data on the others.
+func Decode[T any](e Event) (*T, error) {
+	if v, ok := e.Value.(*T); ok {
+		return v, nil
+	}
+	if e.Data == nil {
+		return nil, fmt.Errorf("events: %s: a %T, not a %T", e.Topic, e.Value, new(T))
+	}
+	v := new(T)
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return nil, fmt.Errorf("events: %s: %w", e.Topic, err)
+	}
+	return v, nil
+}
+
+// JSON is the event's data: Data, or Value encoded.
+func (e Event) JSON() ([]byte, error) {
+	if e.Data != nil {
+		return e.Data, nil
+	}
+	return json.Marshal(e.Value)
 }
 
 // Bus publishes events to every subscriber on every node.
 type Bus interface {
-	Publish(ctx context.Context, topic string, data []byte) error
+	Publish(ctx context.Context, e Event) error
 	// Subscribe calls fn for each event whose topic is topic, until cancel.
 	// fn must not block for long.
 	Subscribe(topic string, fn func(Event)) (cancel func())
@@ -35,9 +65,10 @@ type Local struct {
 // NewLocal returns an empty in-process bus.
 func NewLocal() *Local { return &Local{subs: map[string]map[int]func(Event){}} }
 
-// Publish delivers to the local subscribers of topic, synchronously.
-func (b *Local) Publish(_ context.Context, topic string, data []byte) error {
-	b.Deliver(Event{Topic: topic, Data: data})
+// Publish delivers to the local subscribers of the event's topic,
+// synchronously; their values are not encoded.
+func (b *Local) Publish(_ context.Context, e Event) error {
+	b.Deliver(e)
 	return nil
 }
 

@@ -44,29 +44,25 @@ type conn struct {
 
 	mu      sync.Mutex
 	queue   [][]byte
+	queued  int // bytes in queue
 	writing bool
 	closed  bool
 
 	typedAt map[int64]time.Time // read goroutine only
-	// Sending is limited per connection: a token bucket of sendBurst
-	// messages refilled at sendRate a second (read goroutine only).
+	// Sending is limited per connection: a token bucket of SendBurst
+	// messages refilled at SendRate a second (read goroutine only).
 	tokens float64
 	filled time.Time
 }
 
-const (
-	sendRate  = 5
-	sendBurst = 20
-)
-
 // allowSend takes a token for one message, or reports that the client
 // sends too fast.
 func (c *conn) allowSend() bool {
-	now := time.Now()
+	now, o := time.Now(), &c.hub.opts
 	if c.filled.IsZero() {
-		c.tokens = sendBurst
+		c.tokens = float64(o.SendBurst)
 	} else {
-		c.tokens = min(sendBurst, c.tokens+now.Sub(c.filled).Seconds()*sendRate)
+		c.tokens = min(float64(o.SendBurst), c.tokens+now.Sub(c.filled).Seconds()*o.SendRate)
 	}
 	c.filled = now
 	if c.tokens < 1 {
@@ -88,12 +84,13 @@ func (c *conn) send(b []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= c.hub.opts.MaxQueue {
+	if c.queued+len(b) > c.hub.opts.MaxQueued {
 		c.mu.Unlock()
 		c.close(CodeTooSlow, "Too many messages waiting: reconnect and catch up.")
 		return
 	}
 	c.queue = append(c.queue, b)
+	c.queued += len(b)
 	if c.writing {
 		c.mu.Unlock()
 		return
@@ -107,7 +104,7 @@ func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		batch := c.queue
-		c.queue = nil
+		c.queue, c.queued = nil, 0
 		if len(batch) == 0 || c.closed {
 			c.writing = false
 			c.mu.Unlock()
@@ -136,7 +133,7 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed, c.queue = true, nil
+	c.closed, c.queue, c.queued = true, nil, 0
 	c.mu.Unlock()
 	go func() {
 		c.ws.Close(code, reason)

@@ -77,7 +77,11 @@ type Options struct {
 	PingEvery     time.Duration // ping connections silent for this long
 	Recheck       time.Duration // re-check a connection's sign-in before a request when older
 	Revalidate    time.Duration // re-check idle connections' sign-in this often
-	MaxQueue      int           // frames waiting for a slow client before it is dropped
+	MaxQueued     int           // bytes of frames waiting for a slow client before it is dropped
+	// Each connection may send SendBurst messages at once and SendRate a
+	// second after that; more are refused with a "too many" error.
+	SendRate  float64
+	SendBurst int
 }
 
 func (o *Options) defaults() {
@@ -93,8 +97,14 @@ func (o *Options) defaults() {
 	if o.Revalidate == 0 {
 		o.Revalidate = 5 * time.Minute
 	}
-	if o.MaxQueue == 0 {
-		o.MaxQueue = 512
+	if o.MaxQueued == 0 {
+		o.MaxQueued = 1 << 20
+	}
+	if o.SendRate == 0 {
+		o.SendRate = 5
+	}
+	if o.SendBurst == 0 {
+		o.SendBurst = 20
 	}
 }
 
@@ -201,8 +211,8 @@ func (h *Hub) deliver(topic string, ev events.Event) {
 	if len(conns) == 0 {
 		return
 	}
-	var ce app.ChatEvent
-	if err := json.Unmarshal(ev.Data, &ce); err != nil {
+	ce, err := events.Decode[app.ChatEvent](ev)
+	if err != nil {
 		h.log.Warn("realtime: an event that is not a chat event", "topic", topic, "err", err)
 		return
 	}
@@ -215,17 +225,17 @@ func (h *Hub) deliver(topic string, ev events.Event) {
 	var staff, follower []byte
 	for _, c := range conns {
 		who := c.identity()
-		if !allowed(who, &ce) {
+		if !allowed(who, ce) {
 			continue
 		}
 		if who.staff != nil {
 			if staff == nil {
-				staff = encode(eventFrame(&ce, true))
+				staff = encode(eventFrame(ce, true))
 			}
 			c.send(staff)
 		} else {
 			if follower == nil {
-				follower = encode(eventFrame(&ce, false))
+				follower = encode(eventFrame(ce, false))
 			}
 			c.send(follower)
 		}

@@ -63,12 +63,16 @@ type batch struct {
 
 // Publish delivers to this node's subscribers and queues the event for
 // the other nodes.
-func (b *PGBus) Publish(ctx context.Context, topic string, data []byte) error {
+func (b *PGBus) Publish(ctx context.Context, e events.Event) error {
+	data, err := e.JSON()
+	if err != nil {
+		return err
+	}
 	if !json.Valid(data) {
 		return errors.New("realtime: an event's data must be a JSON document")
 	}
-	b.local.Deliver(events.Event{Topic: topic, Data: data})
-	ev, err := json.Marshal(event{Topic: topic, Data: data})
+	b.local.Deliver(e)
+	ev, err := json.Marshal(event{Topic: e.Topic, Data: data})
 	if err != nil {
 		return err
 	}

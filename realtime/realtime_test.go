@@ -381,7 +381,7 @@ func TestPGBusAcrossNodes(t *testing.T) {
 	n2.Subscribe("partner:1", func(ev events.Event) { got2 <- string(ev.Data) })
 	big := fmt.Sprintf(`{"text":%q}`, strings.Repeat("é", 9000))
 	for _, data := range []string{`{"n":1}`, big, `{"n":3}`} {
-		if err := n1.Publish(ctx, "partner:1", []byte(data)); err != nil {
+		if err := n1.Publish(ctx, events.Event{Topic: "partner:1", Data: []byte(data)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -403,7 +403,7 @@ func TestPGBusAcrossNodes(t *testing.T) {
 		t.Fatalf("node 1 got an event twice: %.40s", got)
 	case <-time.After(300 * time.Millisecond):
 	}
-	if err := n1.Publish(ctx, "partner:1", []byte("not json")); err == nil {
+	if err := n1.Publish(ctx, events.Event{Topic: "partner:1", Data: []byte("not json")}); err == nil {
 		t.Fatal("a non-JSON event was published")
 	}
 }

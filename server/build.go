@@ -101,7 +101,8 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		hosts = append(hosts, u.Host)
 	}
-	p.Realtime = realtime.NewHub(a, log, realtime.Options{SessionCookie: web.SessionCookie, Hosts: hosts})
+	p.Realtime = realtime.NewHub(a, log, realtime.Options{SessionCookie: web.SessionCookie, Hosts: hosts,
+		SendRate: cfg.ChatSendRate, SendBurst: cfg.ChatSendBurst})
 	if pgBus != nil {
 		pgBus.OnGap = p.Realtime.Resync
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -220,7 +221,7 @@ const messageJoins = ` FROM chat_messages m LEFT JOIN users u ON u.id = m.user_i
 
 var (
 	qMessageInsert   = query("chat_message_insert", `INSERT INTO chat_messages (conversation_id, seq, author, user_id, kind, text, event, attachment_id, engagement_id, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	qMessageByClient = query("chat_message_by_client", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.client_id = ?`)
+	qMessageByClient = query("chat_message_by_client", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.client_id = ? AND m.client_id <> ''`)
 	qMessageBySeq    = query("chat_message_by_seq", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq = ?`)
 	qMessagesAfter   = query("chat_messages_after", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`)
 	qMessagesBefore  = query("chat_messages_before", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`)
@@ -370,20 +371,31 @@ func (db *DB) ChatMessageByClient(ctx context.Context, conversationID int64, cli
 // The follower's side of sending reads everything it decides on in one
 // query: the channel, whether its partner is active, whether the follower
 // follows it, and their conversation with it (if any).
-var qChatContext = query("chat_context", `SELECT ch.id, ch.tenant_id, ch.partner_id, ch.name, ch.description, ch.welcome, ch.logo, ch.status, ch.chat_enabled, ch.created_at,
+const chatContextSelect = `SELECT ch.id, ch.tenant_id, ch.partner_id, ch.name, ch.description, ch.welcome, ch.logo, ch.status, ch.chat_enabled, ch.created_at,
 		p.status,
 		CASE WHEN EXISTS (SELECT 1 FROM follows fo WHERE fo.channel_id = ch.id AND fo.follower_id = f.id AND fo.unfollowed_at = 0) THEN 1 ELSE 0 END,
 		COALESCE(c.id, 0), COALESCE(c.status, ''), COALESCE(c.owner_id, 0), COALESCE(c.finished_by, 0), COALESCE(c.last_seq, 0), COALESCE(c.last_message_at, 0),
 		COALESCE(c.last_preview, ''), COALESCE(c.last_author, ''), COALESCE(c.follower_read_seq, 0), COALESCE(c.created_at, 0), COALESCE(c.updated_at, 0),
-		COALESCE(o.name, ''), f.name, f.end_user_id
+		COALESCE(o.name, ''), f.name, f.end_user_id`
+
+var (
+	qChatContext = query("chat_context", chatContextSelect+`
 	FROM channels ch
 	JOIN partners p ON p.id = ch.partner_id
 	JOIN followers f ON f.id = ? AND f.tenant_id = ch.tenant_id
 	LEFT JOIN conversations c ON c.channel_id = ch.id AND c.follower_id = f.id
 	LEFT JOIN users o ON o.id = c.owner_id
 	WHERE ch.tenant_id = ? AND ch.id = ?`)
-
-var qConversationChannel = query("conversation_channel", `SELECT channel_id FROM conversations WHERE follower_id = ? AND id = ?`)
+	// The same, found by one of the follower's conversations: from the
+	// conversation's row by its key.
+	qChatContextOf = query("chat_context_of", chatContextSelect+`
+	FROM conversations c
+	JOIN followers f ON f.id = c.follower_id
+	JOIN channels ch ON ch.id = c.channel_id AND ch.tenant_id = f.tenant_id
+	JOIN partners p ON p.id = ch.partner_id
+	LEFT JOIN users o ON o.id = c.owner_id
+	WHERE c.id = ? AND c.follower_id = ? AND f.tenant_id = ?`)
+)
 
 // ChatContext is what a follower's message depends on.
 type ChatContext struct {
@@ -396,6 +408,18 @@ type ChatContext struct {
 // FollowerChatContext reads a follower's chat context with a channel of
 // their tenant; a channel of another tenant is not found.
 func (db *DB) FollowerChatContext(ctx context.Context, tenantID, followerID, channelID int64) (*ChatContext, error) {
+	cc, err := scanChatContext(db.queryRow(ctx, qChatContext, followerID, tenantID, channelID), followerID)
+	return cc, notFound(err, "channel")
+}
+
+// FollowerChatContextOf reads the chat context of one of the follower's
+// conversations; another follower's conversation is not found.
+func (db *DB) FollowerChatContextOf(ctx context.Context, tenantID, followerID, conversationID int64) (*ChatContext, error) {
+	cc, err := scanChatContext(db.queryRow(ctx, qChatContextOf, conversationID, followerID, tenantID), followerID)
+	return cc, notFound(err, "conversation")
+}
+
+func scanChatContext(row *sql.Row, followerID int64) (*ChatContext, error) {
 	var (
 		ch                                regulars.Channel
 		chCreated, last, created, updated int64
@@ -403,13 +427,13 @@ func (db *DB) FollowerChatContext(ctx context.Context, tenantID, followerID, cha
 		c                                 regulars.Conversation
 		out                               = &ChatContext{Channel: &ch}
 	)
-	err := db.queryRow(ctx, qChatContext, followerID, tenantID, channelID).Scan(
+	err := row.Scan(
 		&ch.ID, &ch.TenantID, &ch.PartnerID, &ch.Name, &ch.Description, &ch.Welcome, &ch.Logo, &ch.Status, &ch.ChatEnabled, &chCreated,
 		&out.PartnerStatus, &following,
 		&c.ID, &c.Status, &c.OwnerID, &c.FinishedBy, &c.LastSeq, &last, &c.LastPreview, &c.LastAuthor, &c.FollowerReadSeq, &created, &updated,
 		&c.OwnerName, &c.FollowerName, &c.FollowerEndUserID)
 	if err != nil {
-		return nil, notFound(err, "channel")
+		return nil, err
 	}
 	ch.CreatedAt = fromMS(chCreated)
 	out.Following = following == 1
@@ -419,12 +443,4 @@ func (db *DB) FollowerChatContext(ctx context.Context, tenantID, followerID, cha
 		out.Conversation = &c
 	}
 	return out, nil
-}
-
-// ConversationChannel returns the channel of one of the follower's
-// conversations.
-func (db *DB) ConversationChannel(ctx context.Context, followerID, id int64) (int64, error) {
-	var channelID int64
-	err := db.queryRow(ctx, qConversationChannel, followerID, id).Scan(&channelID)
-	return channelID, notFound(err, "conversation")
 }

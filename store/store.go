@@ -30,6 +30,7 @@ type DB struct {
 	// most of our queries. PostgreSQL's driver caches statements itself.
 	readStmts, writeStmts map[string]*sql.Stmt
 	dialect               dialect
+	batches               batching
 	url                   string
 	Clock                 regulars.Clock
 }

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Group commit. Chat messages are many small write transactions; committing
+// each one on its own costs far more than its writes (on SQLite one writer
+// commits them one after another). InBatch runs such transactions together:
+// while one batch is being written the next callers queue up, and then all
+// of them run one after the other in one transaction that commits once.
+// Each caller's function runs inside a savepoint, so a function that fails
+// rolls back only its own writes and its caller alone gets the error.
+//
+// On SQLite one lane does it all (there is one writer anyway). On
+// PostgreSQL batches of several lanes run side by side; a caller names a
+// key (the conversation) and the same key always goes to the same lane, so
+// two batches never wait on each other's row locks for one key.
+
+const (
+	batchMax      = 256 // functions in one transaction at most
+	batchAttempts = 5   // a batch whose commit fails transiently runs again
+)
+
+// batchJob is one caller's function waiting for its batch.
+type batchJob struct {
+	ctx   context.Context
+	fn    func(ctx context.Context) error
+	after []func(ctx context.Context)
+	err   error
+	done  chan struct{}
+}
+
+// batchLane queues jobs for one committer goroutine, started while there
+// is work and ended when the queue is empty.
+type batchLane struct {
+	db      *DB
+	mu      sync.Mutex
+	queue   []*batchJob
+	running bool
+}
+
+type batching struct {
+	once  sync.Once
+	lanes []*batchLane
+}
+
+func (db *DB) batchLanes() []*batchLane {
+	db.batches.once.Do(func() {
+		n := 1
+		if db.dialect == postgres {
+			n = 4
+		}
+		for range n {
+			db.batches.lanes = append(db.batches.lanes, &batchLane{db: db})
+		}
+	})
+	return db.batches.lanes
+}
+
+// InBatch runs fn in a write transaction like InTx, possibly together with
+// other callers' functions (see above): fn sees the effects of functions
+// that ran before it in the batch, its own writes are rolled back if it
+// returns an error, and InBatch returns once the batch has committed, after
+// running fn's AfterCommit functions. As with InTx, fn may run more than
+// once and must be safe to run again. key groups functions that touch the
+// same rows (a conversation id). Inside a transaction fn joins it.
+func (db *DB) InBatch(ctx context.Context, key int64, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return fn(ctx)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	lanes := db.batchLanes()
+	if key < 0 {
+		key = -key
+	}
+	lane := lanes[key%int64(len(lanes))]
+	j := &batchJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+	lane.mu.Lock()
+	lane.queue = append(lane.queue, j)
+	start := !lane.running
+	lane.running = true
+	lane.mu.Unlock()
+	if start {
+		go lane.run()
+	}
+	<-j.done
+	if j.err != nil {
+		return j.err
+	}
+	for _, f := range j.after {
+		f(ctx)
+	}
+	return nil
+}
+
+func (l *batchLane) run() {
+	for {
+		l.mu.Lock()
+		n := min(len(l.queue), batchMax)
+		if n == 0 {
+			l.running = false
+			l.mu.Unlock()
+			return
+		}
+		jobs := make([]*batchJob, n)
+		copy(jobs, l.queue)
+		l.queue = append(l.queue[:0], l.queue[n:]...)
+		l.mu.Unlock()
+		l.db.runBatch(jobs)
+		for _, j := range jobs {
+			close(j.done)
+		}
+	}
+}
+
+// runBatch runs jobs in one transaction, again when its commit fails
+// transiently, and leaves each job's outcome in it.
+func (db *DB) runBatch(jobs []*batchJob) {
+	var err error
+	for attempt := range batchAttempts {
+		if err = db.tryBatch(jobs); err == nil || !db.dialect.retryable(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 15 * time.Millisecond)
+	}
+	if err != nil {
+		for _, j := range jobs {
+			j.err, j.after = err, nil
+		}
+	}
+}
+
+// tryBatch is one attempt: err is what failed the whole transaction.
+func (db *DB) tryBatch(jobs []*batchJob) (err error) {
+	// The transaction belongs to no caller: one caller giving up must not
+	// roll back the others.
+	bg := context.Background()
+	tx, err := db.write.BeginTx(bg, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	for _, j := range jobs {
+		j.err, j.after = nil, nil
+		if j.err = j.ctx.Err(); j.err != nil {
+			continue
+		}
+		// A function failing transiently (a PostgreSQL deadlock with a
+		// transaction outside the batch) runs again in the same batch.
+		for attempt := 0; attempt < 3; attempt++ {
+			if err := db.runJob(tx, j); err != nil {
+				return err
+			}
+			if j.err == nil || !db.dialect.retryable(j.err) {
+				break
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// runJob runs one function inside a savepoint of the batch's transaction.
+// A function's own error is its job's; an error of the savepoint itself
+// fails the batch.
+func (db *DB) runJob(tx *sql.Tx, j *batchJob) error {
+	bg := context.Background()
+	if _, err := tx.ExecContext(bg, "SAVEPOINT batch_job"); err != nil {
+		return err
+	}
+	// The caller's values but not its cancellation: the statements of a
+	// batch run to the end (a cancelled caller was skipped above), and the
+	// SQLite driver would start a goroutine per statement to watch it.
+	ctx := context.WithValue(context.WithValue(context.WithoutCancel(j.ctx), txKey{}, tx), afterKey{}, &j.after)
+	if j.err = callJob(ctx, j.fn); j.err != nil {
+		j.after = nil
+		if _, err := tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT batch_job"); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(bg, "RELEASE SAVEPOINT batch_job")
+	return err
+}
+
+// callJob runs fn, turning a panic into that job's error so that one bad
+// function does not take the node down with everyone's batch.
+func callJob(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: batched function panicked: %v", p)
+		}
+	}()
+	return fn(ctx)
+}
