@@ -508,7 +508,11 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *stor
 			return err
 		}
 		after = c
-		if m.ClientID != "" {
+		// A resend of a stored message changes nothing. The insert finds it
+		// unless the message would first reopen the conversation or store
+		// a file: then it is looked up first.
+		once := m.ClientID != "" && file == nil && c.Status != regulars.ConversationFinished
+		if m.ClientID != "" && !once {
 			if old, err := a.DB.ChatMessageByClient(ctx, c.ID, m.ClientID); err == nil {
 				sent, dup = old, true
 				return nil
@@ -536,8 +540,14 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *stor
 			m.AttachmentID, m.Attachment = file.ID, file
 		}
 		msg := *m
-		stored, err := a.DB.AddChatMessage(ctx, c, &msg)
-		if err != nil {
+		var stored *regulars.ChatMessage
+		if once {
+			stored, dup, err = a.DB.AddChatMessageOnce(ctx, c, &msg)
+		} else {
+			stored, err = a.DB.AddChatMessage(ctx, c, &msg)
+		}
+		if err != nil || dup {
+			sent = stored
 			return err
 		}
 		sent = stored

@@ -56,13 +56,20 @@ type ChatEvent struct {
 // follower. Delivery failures are logged: the data is committed, and
 // clients catch up from the last message they saw.
 func (a *App) publish(ctx context.Context, ev *ChatEvent, staffOnly bool) {
-	if err := a.Bus.Publish(ctx, events.Event{Topic: PartnerTopic(ev.PartnerID), Value: ev}); err != nil {
+	e, err := events.Encoded(a.Bus, events.Event{Value: ev})
+	if err != nil {
+		a.Log.Error("chat event", "err", err)
+		return
+	}
+	e.Topic = PartnerTopic(ev.PartnerID)
+	if err := a.Bus.Publish(ctx, e); err != nil {
 		a.Log.Warn("publishing a chat event", "topic", "partner", "err", err)
 	}
 	if staffOnly || ev.FollowerID == 0 {
 		return
 	}
-	if err := a.Bus.Publish(ctx, events.Event{Topic: FollowerTopic(ev.FollowerID), Value: ev}); err != nil {
+	e.Topic = FollowerTopic(ev.FollowerID)
+	if err := a.Bus.Publish(ctx, e); err != nil {
 		a.Log.Warn("publishing a chat event", "topic", "follower", "err", err)
 	}
 }

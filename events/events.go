@@ -55,6 +55,22 @@ type Bus interface {
 	Subscribe(topic string, fn func(Event)) (cancel func())
 }
 
+// Crosser is a Bus that carries events to other nodes, as JSON.
+type Crosser interface {
+	CrossesNodes() bool
+}
+
+// Encoded returns e with Data filled when b carries events to other
+// nodes: a publisher sending one value to several topics encodes it once.
+func Encoded(b Bus, e Event) (Event, error) {
+	if c, ok := b.(Crosser); !ok || !c.CrossesNodes() || e.Data != nil {
+		return e, nil
+	}
+	data, err := json.Marshal(e.Value)
+	e.Data = data
+	return e, err
+}
+
 // Local is an in-process Bus: what a single node needs.
 type Local struct {
 	mu   sync.RWMutex

@@ -100,7 +100,15 @@ func (c *conn) send(b []byte) {
 	go c.writeLoop()
 }
 
+// maxCoalesced is the most bytes of queued frames joined into one
+// WebSocket message (a larger frame goes alone).
+const maxCoalesced = 16 << 10
+
+// writeLoop writes the queued frames. Frames that waited together go out
+// as one WebSocket message, one frame per line: one write instead of one
+// per frame for an agent who receives every message of a busy partner.
 func (c *conn) writeLoop() {
+	var buf []byte
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -111,11 +119,20 @@ func (c *conn) writeLoop() {
 			return
 		}
 		c.mu.Unlock()
-		for _, b := range batch {
-			ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-			err := c.ws.Write(ctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		for len(batch) > 0 {
+			msg, n := batch[0], 1
+			if len(batch) > 1 && len(msg) < maxCoalesced {
+				buf = append(buf[:0], msg...)
+				for n < len(batch) && len(buf)+1+len(batch[n]) <= maxCoalesced {
+					buf = append(append(buf, '\n'), batch[n]...)
+					n++
+				}
+				msg = buf
+			}
+			batch = batch[n:]
+			if err := c.ws.Write(ctx, websocket.MessageText, msg); err != nil {
+				cancel()
 				c.close(websocket.StatusGoingAway, "")
 				c.mu.Lock()
 				c.writing = false
@@ -123,6 +140,7 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+		cancel()
 	}
 }
 

@@ -9,7 +9,10 @@
 // Connect to /api/v1/ws. Agents in the browser are signed in by their
 // session cookie (same origin only); other clients send a token, either as
 // ?token=… or as the first message {"type":"auth","token":"…"} within ten
-// seconds. The server answers {"type":"hello",…} and then pushes:
+// seconds. The server answers {"type":"hello",…} and then pushes frames,
+// JSON objects. A WebSocket message from the server holds one frame or,
+// when several were waiting, several, one per line (JSON never holds a raw
+// newline): clients split each message on "\n". The server pushes:
 //
 //	{"type":"message","conversation":{…},"message":{…}}   a new message (also system lines)
 //	{"type":"read","conversation_id":…,"author":…,"seq":…} someone read up to seq

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,7 @@ type PGBus struct {
 	log   *slog.Logger
 	local *events.Local
 	node  string
+	own   string // how this node's notifications begin
 	// OnGap is called when the node listens again after a lost connection.
 	OnGap     func()
 	ready     chan struct{}
@@ -44,7 +46,8 @@ type PGBus struct {
 
 // NewPGBus returns a bus over db, which must be PostgreSQL.
 func NewPGBus(db *store.DB, log *slog.Logger) *PGBus {
-	return &PGBus{db: db, log: log, local: events.NewLocal(), node: app.NewSecret("")[:12], ready: make(chan struct{}),
+	node := app.NewSecret("")[:12]
+	return &PGBus{db: db, log: log, local: events.NewLocal(), node: node, own: `{"n":"` + node + `",`, ready: make(chan struct{}),
 		outbox: make(chan json.RawMessage, 8192)}
 }
 
@@ -64,22 +67,26 @@ type batch struct {
 // Publish delivers to this node's subscribers and queues the event for
 // the other nodes.
 func (b *PGBus) Publish(ctx context.Context, e events.Event) error {
-	data, err := e.JSON()
-	if err != nil {
-		return err
-	}
-	if !json.Valid(data) {
+	data := e.Data
+	if data == nil {
+		var err error
+		if data, err = json.Marshal(e.Value); err != nil {
+			return err
+		}
+	} else if e.Value == nil && !json.Valid(data) {
 		return errors.New("realtime: an event's data must be a JSON document")
 	}
 	b.local.Deliver(e)
-	ev, err := json.Marshal(event{Topic: e.Topic, Data: data})
-	if err != nil {
-		return err
-	}
 	if !b.running.Load() {
 		// Not running (a command that serves nobody): this node alone.
 		return nil
 	}
+	// {"t":topic,"d":data}, put together rather than encoded: data is
+	// JSON already (encoding it again as a RawMessage would check and
+	// compact it once more).
+	topic, _ := json.Marshal(e.Topic)
+	ev := make(json.RawMessage, 0, len(topic)+len(data)+12)
+	ev = append(append(append(append(append(ev, `{"t":`...), topic...), `,"d":`...), data...), '}')
 	select {
 	case b.outbox <- ev:
 		return nil
@@ -87,6 +94,9 @@ func (b *PGBus) Publish(ctx context.Context, e events.Event) error {
 		return ctx.Err()
 	}
 }
+
+// CrossesNodes tells publishers that events go to other nodes as JSON.
+func (b *PGBus) CrossesNodes() bool { return true }
 
 // Subscribe registers fn for topic on this node.
 func (b *PGBus) Subscribe(topic string, fn func(events.Event)) func() {
@@ -155,7 +165,7 @@ func (b *PGBus) send(ctx context.Context) {
 			size += len(ev) + 1
 			next = b.take()
 		}
-		payload, _ := json.Marshal(out)
+		payload := encodeBatch(&out)
 		for attempt := 0; ; attempt++ {
 			err := b.db.Notify(ctx, PGChannel, string(payload))
 			if err == nil || ctx.Err() != nil {
@@ -168,6 +178,25 @@ func (b *PGBus) send(ctx context.Context) {
 			time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
 		}
 	}
+}
+
+// encodeBatch writes {"n":node,"e":[events…]}, node first so that a node
+// can skip its own notifications without decoding them.
+func encodeBatch(out *batch) []byte {
+	node, _ := json.Marshal(out.Node)
+	size := len(node) + 16
+	for _, ev := range out.Events {
+		size += len(ev) + 1
+	}
+	p := make([]byte, 0, size)
+	p = append(append(append(p, `{"n":`...), node...), `,"e":[`...)
+	for i, ev := range out.Events {
+		if i > 0 {
+			p = append(p, ',')
+		}
+		p = append(p, ev...)
+	}
+	return append(p, "]}"...)
 }
 
 // take returns a queued event without waiting, or nil.
@@ -190,6 +219,9 @@ func (b *PGBus) spill(ctx context.Context, ev json.RawMessage) (json.RawMessage,
 }
 
 func (b *PGBus) receive(ctx context.Context, payload string) {
+	if strings.HasPrefix(payload, b.own) {
+		return // delivered when published
+	}
 	var in batch
 	if err := json.Unmarshal([]byte(payload), &in); err != nil {
 		b.log.Warn("realtime: a notification that is not an event", "err", err)

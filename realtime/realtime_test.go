@@ -1,6 +1,7 @@
 package realtime_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,11 +81,14 @@ func dial(t *testing.T, name, base string, header http.Header, query string) *cl
 				close(c.frames)
 				return
 			}
-			var f frame
-			if err := json.Unmarshal(data, &f); err != nil {
-				t.Errorf("%s: %s: %v", name, data, err)
+			// Frames that waited together come in one message, a line each.
+			for line := range bytes.SplitSeq(data, []byte("\n")) {
+				var f frame
+				if err := json.Unmarshal(line, &f); err != nil {
+					t.Errorf("%s: %s: %v", name, line, err)
+				}
+				c.frames <- f
 			}
-			c.frames <- f
 		}
 	}()
 	t.Cleanup(func() { ws.Close(websocket.StatusNormalClosure, "") })

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,8 +14,10 @@ import (
 // commits them one after another). InBatch runs such transactions together:
 // while one batch is being written the next callers queue up, and then all
 // of them run one after the other in one transaction that commits once.
-// Each caller's function runs inside a savepoint, so a function that fails
-// rolls back only its own writes and its caller alone gets the error.
+// When a function fails, the batch runs again with each function inside a
+// savepoint, so that the failure rolls back only that function's writes
+// and its caller alone gets the error (functions rarely fail here: callers
+// validate first, so the common batch pays for no savepoints).
 //
 // On SQLite one lane does it all (there is one writer anyway). On
 // PostgreSQL batches of several lanes run side by side; a caller names a
@@ -121,11 +124,31 @@ func (l *batchLane) run() {
 }
 
 // runBatch runs jobs in one transaction, again when its commit fails
-// transiently, and leaves each job's outcome in it.
+// transiently, and leaves each job's outcome in it. The first attempt
+// runs the functions one after the other with nothing around them; only
+// when one fails does the batch run again with each function in a
+// savepoint, so that the failure is that function's alone.
 func (db *DB) runBatch(jobs []*batchJob) {
 	var err error
-	for attempt := range batchAttempts {
-		if err = db.tryBatch(jobs); err == nil || !db.dialect.retryable(err) {
+	savepoints := false
+	for attempt := 0; attempt < batchAttempts; attempt++ {
+		err = db.tryBatch(jobs, savepoints)
+		if errors.Is(err, errJobFailed) {
+			if len(jobs) == 1 {
+				// Rolled back: the function's error is the outcome, unless
+				// it is worth another try (as InTx would).
+				if !db.dialect.retryable(jobs[0].err) || attempt == batchAttempts-1 {
+					jobs[0].after = nil
+					return
+				}
+				time.Sleep(time.Duration(attempt+1) * 15 * time.Millisecond)
+				continue
+			}
+			savepoints, err = true, nil
+			attempt--
+			continue
+		}
+		if err == nil || !db.dialect.retryable(err) {
 			break
 		}
 		time.Sleep(time.Duration(attempt+1) * 15 * time.Millisecond)
@@ -137,8 +160,12 @@ func (db *DB) runBatch(jobs []*batchJob) {
 	}
 }
 
+// errJobFailed ends a batch run without savepoints in which a function
+// failed: its writes cannot be undone alone.
+var errJobFailed = errors.New("store: a batched function failed")
+
 // tryBatch is one attempt: err is what failed the whole transaction.
-func (db *DB) tryBatch(jobs []*batchJob) (err error) {
+func (db *DB) tryBatch(jobs []*batchJob, savepoints bool) (err error) {
 	// The transaction belongs to no caller: one caller giving up must not
 	// roll back the others.
 	bg := context.Background()
@@ -156,6 +183,12 @@ func (db *DB) tryBatch(jobs []*batchJob) (err error) {
 		if j.err = j.ctx.Err(); j.err != nil {
 			continue
 		}
+		if !savepoints {
+			if j.err = callJob(jobContext(tx, j), j.fn); j.err != nil {
+				return errJobFailed
+			}
+			continue
+		}
 		// A function failing transiently (a PostgreSQL deadlock with a
 		// transaction outside the batch) runs again in the same batch.
 		for attempt := 0; attempt < 3; attempt++ {
@@ -170,6 +203,15 @@ func (db *DB) tryBatch(jobs []*batchJob) (err error) {
 	return tx.Commit()
 }
 
+// jobContext is what a job's function runs with: the caller's values but
+// not its cancellation (the statements of a batch run to the end; a
+// cancelled caller was skipped before, and the SQLite driver would start a
+// goroutine per statement to watch it), the batch's transaction, and the
+// job's AfterCommit list.
+func jobContext(tx *sql.Tx, j *batchJob) context.Context {
+	return context.WithValue(context.WithValue(context.WithoutCancel(j.ctx), txKey{}, tx), afterKey{}, &j.after)
+}
+
 // runJob runs one function inside a savepoint of the batch's transaction.
 // A function's own error is its job's; an error of the savepoint itself
 // fails the batch.
@@ -178,11 +220,7 @@ func (db *DB) runJob(tx *sql.Tx, j *batchJob) error {
 	if _, err := tx.ExecContext(bg, "SAVEPOINT batch_job"); err != nil {
 		return err
 	}
-	// The caller's values but not its cancellation: the statements of a
-	// batch run to the end (a cancelled caller was skipped above), and the
-	// SQLite driver would start a goroutine per statement to watch it.
-	ctx := context.WithValue(context.WithValue(context.WithoutCancel(j.ctx), txKey{}, tx), afterKey{}, &j.after)
-	if j.err = callJob(ctx, j.fn); j.err != nil {
+	if j.err = callJob(jobContext(tx, j), j.fn); j.err != nil {
 		j.after = nil
 		if _, err := tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT batch_job"); err != nil {
 			return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -220,7 +221,11 @@ const messageCols = "m.id, m.conversation_id, m.seq, m.author, COALESCE(m.user_i
 const messageJoins = ` FROM chat_messages m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN chat_attachments a ON a.id = m.attachment_id`
 
 var (
-	qMessageInsert   = query("chat_message_insert", `INSERT INTO chat_messages (conversation_id, seq, author, user_id, kind, text, event, attachment_id, engagement_id, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	qMessageInsert = query("chat_message_insert", `INSERT INTO chat_messages (conversation_id, seq, author, user_id, kind, text, event, attachment_id, engagement_id, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	// The same, for a message with a client id: nothing when the
+	// conversation holds one under that id already.
+	qMessageInsertOnce = query("chat_message_insert_once", `INSERT INTO chat_messages (conversation_id, seq, author, user_id, kind, text, event, attachment_id, engagement_id, client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (conversation_id, client_id) WHERE client_id <> '' DO NOTHING RETURNING id`)
 	qMessageByClient = query("chat_message_by_client", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.client_id = ? AND m.client_id <> ''`)
 	qMessageBySeq    = query("chat_message_by_seq", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq = ?`)
 	qMessagesAfter   = query("chat_messages_after", `SELECT `+messageCols+messageJoins+` WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`)
@@ -248,17 +253,42 @@ func scanMessage(row interface{ Scan(...any) error }) (*regulars.ChatMessage, er
 // sequence number and c its new last message (and, for the follower's own
 // message, the follower has read up to it). (A ClientID the
 // conversation already holds violates a unique index: callers look it up
-// with ChatMessageByClient first, under the same lock.)
+// with ChatMessageByClient first, under the same lock, or use
+// AddChatMessageOnce.)
 func (db *DB) AddChatMessage(ctx context.Context, c *regulars.Conversation, m *regulars.ChatMessage) (*regulars.ChatMessage, error) {
+	m, _, err := db.addChatMessage(ctx, c, m, false)
+	return m, err
+}
+
+// AddChatMessageOnce is AddChatMessage for a message with a ClientID
+// (which it needs): when the conversation holds a message under that id
+// already, nothing changes and it returns that message with dup set. The
+// common case, a new message, takes no extra read.
+func (db *DB) AddChatMessageOnce(ctx context.Context, c *regulars.Conversation, m *regulars.ChatMessage) (_ *regulars.ChatMessage, dup bool, err error) {
+	if m.ClientID == "" {
+		return nil, false, errors.New("store: AddChatMessageOnce needs a client id")
+	}
+	return db.addChatMessage(ctx, c, m, true)
+}
+
+func (db *DB) addChatMessage(ctx context.Context, c *regulars.Conversation, m *regulars.ChatMessage, once bool) (*regulars.ChatMessage, bool, error) {
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = db.now()
 	}
-	m.ConversationID, m.Seq = c.ID, c.LastSeq+1
-	id, err := db.insert(ctx, qMessageInsert, c.ID, m.Seq, m.Author, nullID(m.UserID), m.Kind, m.Text, m.Event, nullID(m.AttachmentID), nullID(m.EngagementID), m.ClientID, ms(m.CreatedAt))
-	if err != nil {
-		return nil, err
+	q := qMessageInsert
+	if once {
+		q = qMessageInsertOnce
 	}
-	m.ID = id
+	seq := c.LastSeq + 1
+	id, err := db.insert(ctx, q, c.ID, seq, m.Author, nullID(m.UserID), m.Kind, m.Text, m.Event, nullID(m.AttachmentID), nullID(m.EngagementID), m.ClientID, ms(m.CreatedAt))
+	if once && errors.Is(err, sql.ErrNoRows) {
+		old, err := db.ChatMessageByClient(ctx, c.ID, m.ClientID)
+		return old, err == nil, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	m.ConversationID, m.Seq, m.ID = c.ID, seq, id
 	c.LastSeq, c.LastMessageAt, c.UpdatedAt = m.Seq, m.CreatedAt, m.CreatedAt
 	if m.Kind != regulars.MessageSystem {
 		c.LastPreview, c.LastAuthor = messagePreview(m), m.Author
@@ -267,9 +297,9 @@ func (db *DB) AddChatMessage(ctx context.Context, c *regulars.Conversation, m *r
 		c.FollowerReadSeq = m.Seq // the follower has read what they wrote
 	}
 	if _, err := db.exec(ctx, qConversationLast, c.LastSeq, ms(c.LastMessageAt), c.LastPreview, c.LastAuthor, c.FollowerReadSeq, ms(c.UpdatedAt), c.ID); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return m, nil
+	return m, false, nil
 }
 
 func messagePreview(m *regulars.ChatMessage) string {

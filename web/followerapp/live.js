@@ -56,13 +56,16 @@ export class Live {
     };
     ws.onmessage = (e) => {
       this.lastFrame = Date.now();
-      let f;
-      try {
-        f = JSON.parse(e.data);
-      } catch {
-        return;
+      // Frames that waited together come in one message, one per line.
+      for (const line of String(e.data).split("\n")) {
+        let f;
+        try {
+          f = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        this.receive(f);
       }
-      this.receive(f);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
