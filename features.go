@@ -33,6 +33,7 @@ const (
 	FeatureTenantStaff    Feature = "tenant_staff"
 	FeatureTenantOutbox   Feature = "tenant_outbox"
 	FeatureTenantSupport  Feature = "tenant_support"
+	FeatureTenantCanned   Feature = "tenant_canned"
 )
 
 // FeatureInfo describes a feature for the role editor and menus.
@@ -67,6 +68,7 @@ var TenantFeatures = []FeatureInfo{
 	{FeatureTenantStaff, "Staff", "Tenant staff users and roles"},
 	{FeatureTenantOutbox, "Email outbox", "Emails the platform sent or keeps"},
 	{FeatureTenantSupport, "Support inbox", "Messages from partners"},
+	{FeatureTenantCanned, "Canned response defaults", "Prepared chat answers every partner's agents can use"},
 }
 
 // AllPartnerFeatures returns the partner features' names.

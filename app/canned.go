@@ -10,13 +10,24 @@ import (
 )
 
 // Canned responses: a partner's categories and responses, managed in
-// settings, plus the tenant's defaults, which partners use but do not edit.
+// settings, plus the tenant's defaults, which partners use but do not edit
+// and tenant staff manage in the console (the same functions: tenant staff
+// have no partner, and partner id 0 is the defaults).
+
+// CannedFeature is what manages the actor's canned responses: the
+// partner's feature, or the tenant console's for the defaults.
+func CannedFeature(actor *Actor) regulars.Feature {
+	if actor.Partner == nil {
+		return regulars.FeatureTenantCanned
+	}
+	return regulars.FeatureCanned
+}
 
 // CannedResponses lists the categories an agent can insert from, with their
 // responses: the partner's own, then the tenant's defaults. Anyone who
 // reads chat or canned responses may list them.
 func (a *App) CannedResponses(ctx context.Context, actor *Actor) ([]*regulars.CannedCategory, error) {
-	if !actor.Can(regulars.FeatureCanned, regulars.LevelView) && !actor.Can(regulars.FeatureChat, regulars.LevelView) {
+	if !actor.Can(CannedFeature(actor), regulars.LevelView) && !actor.Can(regulars.FeatureChat, regulars.LevelView) {
 		return nil, regulars.Errorf(regulars.EFORBIDDEN, "Your role does not allow this.")
 	}
 	return a.DB.CannedCategories(ctx, actor.User.TenantID, actor.PartnerID())
@@ -38,7 +49,7 @@ func checkCategoryName(name string) (string, error) {
 
 // CreateCannedCategory adds a category of the actor's partner.
 func (a *App) CreateCannedCategory(ctx context.Context, actor *Actor, name string) (*regulars.CannedCategory, error) {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelManage); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelManage); err != nil {
 		return nil, err
 	}
 	name, err := checkCategoryName(name)
@@ -54,7 +65,7 @@ func (a *App) CreateCannedCategory(ctx context.Context, actor *Actor, name strin
 
 // CannedCategory returns one of the partner's categories.
 func (a *App) CannedCategory(ctx context.Context, actor *Actor, id int64) (*regulars.CannedCategory, error) {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelView); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelView); err != nil {
 		return nil, err
 	}
 	return a.DB.CannedCategory(ctx, actor.User.TenantID, actor.PartnerID(), id)
@@ -62,7 +73,7 @@ func (a *App) CannedCategory(ctx context.Context, actor *Actor, id int64) (*regu
 
 // RenameCannedCategory renames one of the partner's categories.
 func (a *App) RenameCannedCategory(ctx context.Context, actor *Actor, id int64, name string) (*regulars.CannedCategory, error) {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelUpdate); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
 	c, err := a.DB.CannedCategory(ctx, actor.User.TenantID, actor.PartnerID(), id)
@@ -77,7 +88,7 @@ func (a *App) RenameCannedCategory(ctx context.Context, actor *Actor, id int64, 
 
 // DeleteCannedCategory deletes an empty category of the partner.
 func (a *App) DeleteCannedCategory(ctx context.Context, actor *Actor, id int64) error {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelManage); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelManage); err != nil {
 		return err
 	}
 	c, err := a.DB.CannedCategory(ctx, actor.User.TenantID, actor.PartnerID(), id)
@@ -110,7 +121,7 @@ func (a *App) checkCanned(ctx context.Context, actor *Actor, in *CannedInput) er
 
 // CreateCanned adds a response to one of the partner's categories.
 func (a *App) CreateCanned(ctx context.Context, actor *Actor, in CannedInput) (*regulars.CannedResponse, error) {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelManage); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelManage); err != nil {
 		return nil, err
 	}
 	if err := a.checkCanned(ctx, actor, &in); err != nil {
@@ -125,7 +136,7 @@ func (a *App) CreateCanned(ctx context.Context, actor *Actor, in CannedInput) (*
 
 // Canned returns one of the partner's responses.
 func (a *App) Canned(ctx context.Context, actor *Actor, id int64) (*regulars.CannedResponse, error) {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelView); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelView); err != nil {
 		return nil, err
 	}
 	return a.DB.Canned(ctx, actor.User.TenantID, actor.PartnerID(), id)
@@ -133,7 +144,7 @@ func (a *App) Canned(ctx context.Context, actor *Actor, id int64) (*regulars.Can
 
 // UpdateCanned changes one of the partner's responses.
 func (a *App) UpdateCanned(ctx context.Context, actor *Actor, id int64, in CannedInput) (*regulars.CannedResponse, error) {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelUpdate); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelUpdate); err != nil {
 		return nil, err
 	}
 	c, err := a.DB.Canned(ctx, actor.User.TenantID, actor.PartnerID(), id)
@@ -149,7 +160,7 @@ func (a *App) UpdateCanned(ctx context.Context, actor *Actor, id int64, in Canne
 
 // DeleteCanned deletes one of the partner's responses.
 func (a *App) DeleteCanned(ctx context.Context, actor *Actor, id int64) error {
-	if err := actor.Require(regulars.FeatureCanned, regulars.LevelManage); err != nil {
+	if err := actor.Require(CannedFeature(actor), regulars.LevelManage); err != nil {
 		return err
 	}
 	c, err := a.DB.Canned(ctx, actor.User.TenantID, actor.PartnerID(), id)

@@ -9,7 +9,16 @@ import (
 )
 
 // The canned responses in settings: categories and responses of the
-// partner; the platform's defaults are listed for reference.
+// partner; the platform's defaults are listed for reference. Tenant staff
+// manage those defaults on the same pages under /tenant.
+
+// cannedBase is where the actor's canned-response pages are.
+func cannedBase(a *app.Actor) string {
+	if a.Partner == nil {
+		return "/tenant/canned"
+	}
+	return "/admin/canned"
+}
 
 // cannedPage renders the settings page; form is a refused form ("response"
 // or "category") with its values and errors.
@@ -22,7 +31,7 @@ func (h *Handler) cannedPage(w http.ResponseWriter, r *http.Request, status int,
 	}
 	var own, defaults []*regulars.CannedCategory
 	for _, c := range cats {
-		if c.PartnerID == 0 {
+		if c.PartnerID == 0 && a.Partner != nil {
 			defaults = append(defaults, c)
 		} else {
 			own = append(own, c)
@@ -35,9 +44,14 @@ func (h *Handler) cannedPage(w http.ResponseWriter, r *http.Request, status int,
 	case "category":
 		categoryForm = form
 	}
-	p := &Page{Title: "Canned responses", Active: "/admin/canned", Data: map[string]any{"Own": own, "Defaults": defaults,
-		"ResponseForm": responseForm, "CategoryForm": categoryForm,
-		"CanManage": a.Can(regulars.FeatureCanned, regulars.LevelManage), "CanUpdate": a.Can(regulars.FeatureCanned, regulars.LevelUpdate)}}
+	title := "Canned responses"
+	if a.Partner == nil {
+		title = "Canned response defaults"
+	}
+	f := app.CannedFeature(a)
+	p := &Page{Title: title, Active: cannedBase(a), Data: map[string]any{"Own": own, "Defaults": defaults,
+		"ResponseForm": responseForm, "CategoryForm": categoryForm, "Base": cannedBase(a), "Tenant": a.Partner == nil,
+		"CanManage": a.Can(f, regulars.LevelManage), "CanUpdate": a.Can(f, regulars.LevelUpdate)}}
 	if form != nil {
 		p.Flash = &Flash{Kind: "error", Text: form.Message}
 	}
@@ -58,7 +72,7 @@ func (h *Handler) cannedFail(w http.ResponseWriter, r *http.Request, err error, 
 	fe := regulars.FieldErrors(err)
 	if form != "response" && form != "category" {
 		// A rename: the name's message is the whole story.
-		h.redirect(w, r, "/admin/canned", "error", fe["name"])
+		h.redirect(w, r, cannedBase(actorFrom(r.Context())), "error", fe["name"])
 		return
 	}
 	h.cannedPage(w, r, http.StatusUnprocessableEntity, form, &Form{Values: r.PostForm, Errors: fe, Message: regulars.ErrorMessage(err)})
@@ -74,7 +88,7 @@ func (h *Handler) createCanned(w http.ResponseWriter, r *http.Request) {
 		h.cannedFail(w, r, err, "response")
 		return
 	}
-	h.redirect(w, r, "/admin/canned#response-"+strconv.FormatInt(c.ID, 10), "success", "“"+c.Title+"” is ready: agents insert it with a click or by typing / and the first letters of its title.")
+	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#response-"+strconv.FormatInt(c.ID, 10), "success", "“"+c.Title+"” is ready: agents insert it with a click or by typing / and the first letters of its title.")
 }
 
 func (h *Handler) cannedForm(w http.ResponseWriter, r *http.Request, status int, c *regulars.CannedResponse, form *Form) {
@@ -86,12 +100,13 @@ func (h *Handler) cannedForm(w http.ResponseWriter, r *http.Request, status int,
 	}
 	var own []*regulars.CannedCategory
 	for _, cat := range cats {
-		if cat.PartnerID != 0 {
+		if cat.PartnerID == a.PartnerID() {
 			own = append(own, cat)
 		}
 	}
-	h.render(w, r, status, "canned_form", &Page{Title: c.Title, Active: "/admin/canned", Form: form, Data: map[string]any{"Response": c, "Categories": own,
-		"CanUpdate": a.Can(regulars.FeatureCanned, regulars.LevelUpdate), "CanManage": a.Can(regulars.FeatureCanned, regulars.LevelManage)}})
+	f := app.CannedFeature(a)
+	h.render(w, r, status, "canned_form", &Page{Title: c.Title, Active: cannedBase(a), Form: form, Data: map[string]any{"Response": c, "Categories": own, "Base": cannedBase(a),
+		"CanUpdate": a.Can(f, regulars.LevelUpdate), "CanManage": a.Can(f, regulars.LevelManage)}})
 }
 
 func (h *Handler) loadCanned(w http.ResponseWriter, r *http.Request) *regulars.CannedResponse {
@@ -117,7 +132,7 @@ func (h *Handler) updateCanned(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, "/admin/canned#response-"+strconv.FormatInt(c.ID, 10), "success", "Saved.")
+	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#response-"+strconv.FormatInt(c.ID, 10), "success", "Saved.")
 }
 
 func (h *Handler) deleteCanned(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +144,7 @@ func (h *Handler) deleteCanned(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, "/admin/canned", "success", "“"+c.Title+"” is deleted.")
+	h.redirect(w, r, cannedBase(actorFrom(r.Context())), "success", "“"+c.Title+"” is deleted.")
 }
 
 func (h *Handler) createCannedCategory(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +153,7 @@ func (h *Handler) createCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.cannedFail(w, r, err, "category")
 		return
 	}
-	h.redirect(w, r, "/admin/canned#category-"+strconv.FormatInt(c.ID, 10), "success", "Category "+c.Name+" added. Now add responses to it.")
+	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#category-"+strconv.FormatInt(c.ID, 10), "success", "Category "+c.Name+" added. Now add responses to it.")
 }
 
 func (h *Handler) renameCannedCategory(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +167,7 @@ func (h *Handler) renameCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.cannedFail(w, r, err, "rename-"+strconv.FormatInt(id, 10))
 		return
 	}
-	h.redirect(w, r, "/admin/canned#category-"+strconv.FormatInt(c.ID, 10), "success", "Renamed to "+c.Name+".")
+	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#category-"+strconv.FormatInt(c.ID, 10), "success", "Renamed to "+c.Name+".")
 }
 
 func (h *Handler) deleteCannedCategory(w http.ResponseWriter, r *http.Request) {
@@ -165,5 +180,5 @@ func (h *Handler) deleteCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, "/admin/canned", "success", "The category is deleted.")
+	h.redirect(w, r, cannedBase(actorFrom(r.Context())), "success", "The category is deleted.")
 }

@@ -26,13 +26,12 @@ func (h *Handler) chatRoutes() []httpx.Route {
 	const (
 		view   = regulars.LevelView
 		update = regulars.LevelUpdate
-		manage = regulars.LevelManage
 	)
 	r := func(method, pattern string, f regulars.Feature, l regulars.Level, fn http.HandlerFunc) httpx.Route {
 		return httpx.Route{Method: method, Pattern: pattern, Side: httpx.Partner, Feature: f, Level: l, Handler: fn}
 	}
 	chat, canned := regulars.FeatureChat, regulars.FeatureCanned
-	return []httpx.Route{
+	routes := []httpx.Route{
 		r("GET", "/admin/chat", chat, view, h.chat),
 		r("GET", "/admin/chat/{id}", chat, view, h.chat),
 		r("POST", "/admin/chat/{id}/messages", chat, update, h.chatSend),
@@ -42,15 +41,26 @@ func (h *Handler) chatRoutes() []httpx.Route {
 		r("GET", "/admin/chat/{id}/history", chat, view, h.chatHistory),
 		r("GET", "/admin/chat/{id}/engagements", chat, update, h.chatEngagements),
 		r("GET", "/admin/chat-files/{id}", chat, view, h.chatAttachment),
+	}
+	routes = append(routes, h.cannedRoutes("/admin", httpx.Partner, canned)...)
+	return append(routes, h.cannedRoutes("/tenant", httpx.Tenant, regulars.FeatureTenantCanned)...)
+}
 
-		r("GET", "/admin/canned", canned, view, h.canned),
-		r("POST", "/admin/canned", canned, manage, h.createCanned),
-		r("GET", "/admin/canned/{id}", canned, view, h.editCanned),
-		r("POST", "/admin/canned/{id}", canned, update, h.updateCanned),
-		r("POST", "/admin/canned/{id}/delete", canned, manage, h.deleteCanned),
-		r("POST", "/admin/canned-categories", canned, manage, h.createCannedCategory),
-		r("POST", "/admin/canned-categories/{id}", canned, update, h.renameCannedCategory),
-		r("POST", "/admin/canned-categories/{id}/delete", canned, manage, h.deleteCannedCategory),
+// cannedRoutes are the canned-response settings: a partner's own under
+// /admin, the tenant's defaults under /tenant (the same handlers).
+func (h *Handler) cannedRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
+	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+		return httpx.Route{Method: method, Pattern: prefix + pattern, Side: side, Feature: f, Level: l, Handler: fn}
+	}
+	return []httpx.Route{
+		r("GET", "/canned", regulars.LevelView, h.canned),
+		r("POST", "/canned", regulars.LevelManage, h.createCanned),
+		r("GET", "/canned/{id}", regulars.LevelView, h.editCanned),
+		r("POST", "/canned/{id}", regulars.LevelUpdate, h.updateCanned),
+		r("POST", "/canned/{id}/delete", regulars.LevelManage, h.deleteCanned),
+		r("POST", "/canned-categories", regulars.LevelManage, h.createCannedCategory),
+		r("POST", "/canned-categories/{id}", regulars.LevelUpdate, h.renameCannedCategory),
+		r("POST", "/canned-categories/{id}/delete", regulars.LevelManage, h.deleteCannedCategory),
 	}
 }
 

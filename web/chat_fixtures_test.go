@@ -38,10 +38,11 @@ func (f *fixtures) chatFixture(pattern string) string {
 			f.t.Fatal(err)
 		}
 		return strconv.FormatInt(m.AttachmentID, 10)
-	case strings.HasPrefix(pattern, "/admin/canned-categories/{id}"):
-		return strconv.FormatInt(f.cannedCategory().ID, 10)
-	case strings.HasPrefix(pattern, "/admin/canned/{id}"):
-		r := &regulars.CannedResponse{TenantID: f.w.Tenant.ID, PartnerID: f.w.Partner.ID, CategoryID: f.cannedCategory().ID, Title: "Fixture", Text: "Hello"}
+	case strings.HasPrefix(pattern, "/admin/canned-categories/{id}"), strings.HasPrefix(pattern, "/tenant/canned-categories/{id}"):
+		return strconv.FormatInt(f.cannedCategory(pattern).ID, 10)
+	case strings.HasPrefix(pattern, "/admin/canned/{id}"), strings.HasPrefix(pattern, "/tenant/canned/{id}"):
+		c := f.cannedCategory(pattern)
+		r := &regulars.CannedResponse{TenantID: f.w.Tenant.ID, PartnerID: c.PartnerID, CategoryID: c.ID, Title: "Fixture", Text: "Hello"}
 		if err := f.db.CreateCanned(ctx, r); err != nil {
 			f.t.Fatal(err)
 		}
@@ -51,8 +52,14 @@ func (f *fixtures) chatFixture(pattern string) string {
 	return ""
 }
 
-func (f *fixtures) cannedCategory() *regulars.CannedCategory {
-	c := &regulars.CannedCategory{TenantID: f.w.Tenant.ID, PartnerID: f.w.Partner.ID, Name: fmt.Sprintf("Fixture %d", f.seq())}
+// cannedCategory is a category of partner A, or of tenant A's defaults
+// for a tenant console route.
+func (f *fixtures) cannedCategory(pattern string) *regulars.CannedCategory {
+	partnerID := f.w.Partner.ID
+	if strings.HasPrefix(pattern, "/tenant/") {
+		partnerID = 0
+	}
+	c := &regulars.CannedCategory{TenantID: f.w.Tenant.ID, PartnerID: partnerID, Name: fmt.Sprintf("Fixture %d", f.seq())}
 	if err := f.db.CreateCannedCategory(context.Background(), c); err != nil {
 		f.t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 
 	"regulars"
@@ -110,4 +111,83 @@ func TestCannedResponsesSettings(t *testing.T) {
 		wantRedirect(t, submit(srv, o, "/admin/canned", "/admin/canned-categories/"+cat+"/delete", form()), "/admin/canned")
 		wantText(t, o.Get("/admin/canned"), "No canned responses yet")
 	})
+}
+
+// The tenant's defaults: managed in the console, listed to every partner
+// (who cannot change them) and insertable by agents; a partner's own
+// responses stay out of the console.
+func TestTenantCannedResponseDefaults(t *testing.T) {
+	t.Parallel()
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testenv.NewWorld(t, db)
+		srv := testenv.NewServer(t, db)
+		op := srv.SignedIn(t, w.Operator.Email)
+		wantText(t, op.Get("/tenant"), "Canned response defaults")
+		wantText(t, op.Get("/tenant/canned"), "Canned response defaults", "No canned responses yet")
+		wantRedirectPrefix(t, submit(srv, op, "/tenant/canned", "/tenant/canned-categories", form("name", "Greetings")), "/tenant/canned#category-")
+		cats, err := db.CannedCategories(ctx, w.Tenant.ID, 0)
+		if err != nil || len(cats) != 1 || cats[0].PartnerID != 0 {
+			t.Fatalf("defaults %v %v", cats, err)
+		}
+		cat := fmt.Sprint(cats[0].ID)
+		wantFieldError(t, submit(srv, op, "/tenant/canned", "/tenant/canned", form("category_id", cat, "title", "", "text", "Hi")), "title", "required")
+		r := follow(t, op, submit(srv, op, "/tenant/canned", "/tenant/canned", form("category_id", cat, "title", "Welcome", "text", "Welcome! How can we help?")))
+		wantText(t, r, "“Welcome” is ready", "Welcome! How can we help?")
+		cats, _ = db.CannedCategories(ctx, w.Tenant.ID, 0)
+		def := cats[0].Responses[0]
+
+		// The partner sees it among the platform's defaults and may not
+		// change it; its own category stays out of the console.
+		o := srv.SignedIn(t, w.Owner.Email)
+		wantText(t, o.Get("/admin/canned"), "From the platform", "Welcome! How can we help?")
+		if resp := o.Get(fmt.Sprintf("/admin/canned/%d", def.ID)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("a partner opening a default: %d, want 404", resp.StatusCode)
+		}
+		if resp := o.PostForm(fmt.Sprintf("/admin/canned/%d/delete", def.ID), form()); resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a partner deleting a default: %d", resp.StatusCode)
+		}
+		wantRedirectPrefix(t, submit(srv, o, "/admin/canned", "/admin/canned-categories", form("name", "Partner only")), "/admin/canned#category-")
+		if body := op.Get("/tenant/canned").Body; strings.Contains(body, "Partner only") {
+			t.Error("the console lists a partner's own category")
+		}
+		// Agents insert it from the chat like their own.
+		res, err := srv.App.SignIn(ctx, w.Owner.Email, testenv.Password, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := srv.App.CannedResponses(ctx, res.Actor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range all {
+			for _, r := range c.Responses {
+				found = found || r.ID == def.ID
+			}
+		}
+		if !found {
+			t.Error("the agent's canned responses lack the tenant's default")
+		}
+		// Another tenant's operator does not reach it.
+		other := srv.SignedIn(t, w.OtherTenantOperator.Email)
+		if resp := other.Get(fmt.Sprintf("/tenant/canned/%d", def.ID)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("another tenant's operator: %d, want 404", resp.StatusCode)
+		}
+		// The operator edits and deletes it.
+		path := fmt.Sprintf("/tenant/canned/%d", def.ID)
+		wantRedirectPrefix(t, submit(srv, op, path, path, form("category_id", cat, "title", "Welcome", "text", "Hello there!")), "/tenant/canned#response-")
+		wantText(t, o.Get("/admin/canned"), "Hello there!")
+		wantRedirect(t, submit(srv, op, path, path+"/delete", form()), "/tenant/canned")
+		if body := o.Get("/admin/canned").Body; strings.Contains(body, "Hello there!") {
+			t.Error("a deleted default is still listed to partners")
+		}
+	})
+}
+
+func wantRedirectPrefix(t *testing.T, r *testenv.Response, prefix string) {
+	t.Helper()
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Location(), prefix) {
+		t.Fatalf("got %d to %q, want 303 to %s…\n%s", r.StatusCode, r.Location(), prefix, excerpt(r))
+	}
 }

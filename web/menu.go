@@ -68,6 +68,9 @@ var tenantMenu = []struct {
 		{"Support inbox", "/tenant/support", "✉", regulars.FeatureTenantSupport},
 		{"Email outbox", "/tenant/outbox", "✈", regulars.FeatureTenantOutbox},
 	}},
+	{"Chat", []menuEntry{
+		{"Canned response defaults", "/tenant/canned", "❝", regulars.FeatureTenantCanned},
+	}},
 	{"Settings", []menuEntry{
 		{"Account settings", "/account", "☺", regulars.FeatureAccount},
 		{"Staff", "/tenant/users", "☻", regulars.FeatureTenantStaff},

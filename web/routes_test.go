@@ -96,7 +96,7 @@ func (f *fixtures) path(rt httpx.Route, actor *regulars.User) string {
 			f.t.Fatal(err)
 		}
 		id = strconv.FormatInt(l.ID, 10)
-	case strings.HasPrefix(p, "/admin/chat"), strings.HasPrefix(p, "/admin/canned"):
+	case strings.HasPrefix(p, "/admin/chat"), strings.HasPrefix(p, "/admin/canned"), strings.HasPrefix(p, "/tenant/canned"):
 		id = f.chatFixture(p)
 	case strings.HasPrefix(p, "/tenant/partners/{id}"):
 		id = strconv.FormatInt(f.w.Partner.ID, 10)
