@@ -21,7 +21,7 @@ import (
 // chatEnv is an app over a small world with a follower of partner A's
 // channel; it records the chat events published to A's agents.
 type chatEnv struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	db       *store.DB
 	w        *testenv.World
@@ -32,7 +32,7 @@ type chatEnv struct {
 	events []app.ChatEvent
 }
 
-func newChatEnv(t *testing.T, db *store.DB) *chatEnv {
+func newChatEnv(t testing.TB, db *store.DB) *chatEnv {
 	t.Helper()
 	log := testenv.Logger(t)
 	mailer, err := mail.New(db, "", "", log)

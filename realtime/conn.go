@@ -46,6 +46,7 @@ type conn struct {
 	queue   [][]byte
 	queued  int // bytes in queue
 	writing bool
+	holding bool // a request is being answered: its frames wait for its end
 	closed  bool
 
 	typedAt map[int64]time.Time // read goroutine only
@@ -91,7 +92,7 @@ func (c *conn) send(b []byte) {
 	}
 	c.queue = append(c.queue, b)
 	c.queued += len(b)
-	if c.writing {
+	if c.writing || c.holding {
 		c.mu.Unlock()
 		return
 	}
@@ -373,7 +374,25 @@ func (c *conn) readLoop() {
 			c.send(encode(&frame{Type: "error", Code: "bad_request", Detail: "Send JSON text messages."}))
 			continue
 		}
+		// What the request brings this connection (its own message's
+		// event, then the answer) leaves together, in one write.
+		c.hold(true)
 		c.handle(&req)
+		c.hold(false)
+	}
+}
+
+// hold keeps queued frames from being written until hold(false).
+func (c *conn) hold(on bool) {
+	c.mu.Lock()
+	c.holding = on
+	start := !on && !c.writing && !c.closed && len(c.queue) > 0
+	if start {
+		c.writing = true
+	}
+	c.mu.Unlock()
+	if start {
+		go c.writeLoop()
 	}
 }
 
