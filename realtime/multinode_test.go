@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -184,4 +185,26 @@ func TestTwoNodesShareChatEvents(t *testing.T) {
 	onNode2.send(map[string]any{"type": "send", "conversation_id": sent.Conversation.ID, "text": "Hello from node 2", "ref": "1"})
 	onNode2.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == "1" })
 	onNode1.await("the answer on node 1", isMessage("Hello from node 2"))
+
+	// Both nodes lose their listening connections (the database ends
+	// them): each listens again and tells its clients to catch up, since
+	// events may have passed meanwhile; then events flow again.
+	raw, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var ended int
+	if err := raw.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	if ended < 2 {
+		t.Fatalf("ended %d listening connections, want both nodes'", ended)
+	}
+	onNode2.await("resync on node 2", func(f frame) bool { return f.Type == "resync" })
+	onNode1.await("resync on node 1", func(f frame) bool { return f.Type == "resync" })
+	onNode2.send(map[string]any{"type": "send", "conversation_id": sent.Conversation.ID, "text": "Still here", "ref": "2"})
+	onNode2.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == "2" })
+	onNode1.await("a message after listening again", isMessage("Still here"))
 }
