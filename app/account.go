@@ -36,12 +36,29 @@ func (a *App) ChangeOwnPassword(ctx context.Context, actor *Actor, current, pass
 	if err := checkNewPassword(password, confirm); err != nil {
 		return err
 	}
-	return a.DB.SetPassword(ctx, actor.User.ID, HashPassword(password, a.Password), actor.SessionID)
+	if err := a.DB.SetPassword(ctx, actor.User.ID, HashPassword(password, a.Password), actor.SessionID); err != nil {
+		return err
+	}
+	a.signInsEnded(ctx, UserTopic(actor.User.ID))
+	return nil
 }
 
 // SignOutOthers ends every session of the actor but the current one.
 func (a *App) SignOutOthers(ctx context.Context, actor *Actor) error {
-	return a.DB.DeleteUserSessions(ctx, actor.User.ID, actor.SessionID)
+	if err := a.DB.DeleteUserSessions(ctx, actor.User.ID, actor.SessionID); err != nil {
+		return err
+	}
+	a.signInsEnded(ctx, UserTopic(actor.User.ID))
+	return nil
+}
+
+// DeleteAPIToken revokes one of the actor's personal access tokens.
+func (a *App) DeleteAPIToken(ctx context.Context, actor *Actor, id int64) error {
+	if err := a.DB.DeleteAPIToken(ctx, actor.User.ID, id); err != nil {
+		return err
+	}
+	a.signInsEnded(ctx, UserTopic(actor.User.ID))
+	return nil
 }
 
 // CreateAPIToken makes a personal access token; the secret is shown once.

@@ -21,12 +21,6 @@ type Mailer interface {
 	Send(ctx context.Context, m *regulars.Mail) error
 }
 
-// Notifier tells live connections about changes (e.g. close a disabled
-// user's connections). It may be nil.
-type Notifier interface {
-	UserDisabled(ctx context.Context, userID int64)
-}
-
 // App is the core, built once in main and passed to every surface.
 type App struct {
 	DB       *store.DB
@@ -35,7 +29,6 @@ type App struct {
 	Clock    regulars.Clock
 	BaseURL  string // e.g. http://localhost:8080, no trailing slash
 	Password PasswordParams
-	Notifier Notifier
 	// Bus carries events to every node (realtime, geofence updates).
 	Bus events.Bus
 	// Targeting narrows engagements to their segmentations; nil = every

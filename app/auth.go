@@ -150,9 +150,13 @@ func (a *App) AuthenticateToken(ctx context.Context, token string) (*Actor, erro
 	return actor, nil
 }
 
-// SignOut ends a session.
-func (a *App) SignOut(ctx context.Context, sessionID int64) error {
-	return a.DB.DeleteSession(ctx, sessionID)
+// SignOut ends the actor's session.
+func (a *App) SignOut(ctx context.Context, actor *Actor) error {
+	if err := a.DB.DeleteSession(ctx, actor.SessionID); err != nil {
+		return err
+	}
+	a.signInsEnded(ctx, UserTopic(actor.User.ID))
+	return nil
 }
 
 // ForgotPassword emails a reset link when the address belongs to an active
@@ -226,7 +230,11 @@ func (a *App) UsePasswordLink(ctx context.Context, secret, password, confirm str
 		u, err = a.DB.User(ctx, userID)
 		return err
 	})
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	a.signInsEnded(ctx, UserTopic(u.ID))
+	return u, nil
 }
 
 func checkNewPassword(password, confirm string) error {

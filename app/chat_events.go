@@ -28,6 +28,7 @@ const (
 	EventRead    = "read"    // someone read a conversation up to a message
 	EventTyping  = "typing"  // someone is typing
 	EventRevoked = "revoked" // the user's or follower's access ended: close
+	EventRecheck = "recheck" // some of their sign-ins ended: connections check theirs again
 )
 
 // ChatEvent is what the app publishes on the bus about a conversation. The
@@ -71,6 +72,15 @@ func (a *App) publish(ctx context.Context, ev *ChatEvent, staffOnly bool) {
 	e.Topic = FollowerTopic(ev.FollowerID)
 	if err := a.Bus.Publish(ctx, e); err != nil {
 		a.Log.Warn("publishing a chat event", "topic", "follower", "err", err)
+	}
+}
+
+// signInsEnded tells every node that sessions or tokens of the topic's user
+// or follower ended: their connections check their own sign-in at once,
+// and those signed in by an ended one close.
+func (a *App) signInsEnded(ctx context.Context, topic string) {
+	if err := a.Bus.Publish(ctx, events.Event{Topic: topic, Value: &ChatEvent{Type: EventRecheck}}); err != nil {
+		a.Log.Warn("publishing ended sign-ins", "topic", topic, "err", err)
 	}
 }
 

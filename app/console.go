@@ -297,10 +297,9 @@ func (a *App) SetPartnerSuspended(ctx context.Context, actor *Actor, id int64, s
 	if err != nil {
 		return nil, err
 	}
-	if a.Notifier != nil {
-		for _, u := range users {
-			a.Notifier.UserDisabled(ctx, u.ID)
-		}
+	// Every node closes the partner's users' live connections.
+	for _, u := range users {
+		a.publishRevoked(ctx, UserTopic(u.ID))
 	}
 	return p, nil
 }

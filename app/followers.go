@@ -264,7 +264,11 @@ func (a *App) AuthenticateFollower(ctx context.Context, token string) (*Follower
 
 // SignOutFollower ends the token in use.
 func (a *App) SignOutFollower(ctx context.Context, fa *FollowerActor) error {
-	return a.DB.DeleteFollowerToken(ctx, fa.TokenID)
+	if err := a.DB.DeleteFollowerToken(ctx, fa.TokenID); err != nil {
+		return err
+	}
+	a.signInsEnded(ctx, FollowerTopic(fa.Follower.ID))
+	return nil
 }
 
 // UpdateFollowerProfile saves a follower's own profile.

@@ -244,9 +244,6 @@ func (a *App) SetUserEnabled(ctx context.Context, actor *Actor, id int64, enable
 	if !enabled {
 		// Every node closes the user's live connections.
 		a.publishRevoked(ctx, UserTopic(u.ID))
-		if a.Notifier != nil {
-			a.Notifier.UserDisabled(ctx, u.ID)
-		}
 	}
 	return nil
 }
@@ -278,7 +275,11 @@ func (a *App) SetUserPassword(ctx context.Context, actor *Actor, id int64, passw
 	if u.ID == actor.User.ID {
 		keep = actor.SessionID
 	}
-	return a.DB.SetPassword(ctx, u.ID, HashPassword(password, a.Password), keep)
+	if err := a.DB.SetPassword(ctx, u.ID, HashPassword(password, a.Password), keep); err != nil {
+		return err
+	}
+	a.signInsEnded(ctx, UserTopic(u.ID))
+	return nil
 }
 
 // notAbove refuses to act on a user whose role grants more than the actor

@@ -42,8 +42,10 @@
 //
 // Every request and every pushed event is authorized for the connection:
 // its partner, its role's chat level, the follower's own conversations.
-// A disabled user's connections close at once on every node (code 4403);
-// a connection that cannot sign in closes with 4401.
+// A disabled user's connections close at once on every node (code 4403),
+// and so does a connection whose session or token ends (signing out,
+// another session ending it, a password change, a revoked token); a
+// connection that cannot sign in closes with 4401.
 package realtime
 
 import (
@@ -219,9 +221,17 @@ func (h *Hub) deliver(topic string, ev events.Event) {
 		h.log.Warn("realtime: an event that is not a chat event", "topic", topic, "err", err)
 		return
 	}
-	if ce.Type == app.EventRevoked {
+	switch ce.Type {
+	case app.EventRevoked:
 		for _, c := range conns {
 			c.close(CodeRevoked, "Your access has ended.")
+		}
+		return
+	case app.EventRecheck:
+		// Sessions or tokens ended: those connections signed in by one
+		// close (recheck does), the others go on.
+		for _, c := range conns {
+			go c.recheck(c.ctx)
 		}
 		return
 	}

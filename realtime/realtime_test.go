@@ -436,3 +436,63 @@ func TestSendingIsRateLimited(t *testing.T) {
 		t.Fatalf("%d sent and %d refused of 30 at once, want the burst of 20 through and the rest refused", acks, refused)
 	}
 }
+
+// Ending a session or a token closes the connections it signed in, at
+// once and only those: signing out other sessions, revoking a token, a
+// follower signing out.
+func TestEndedSignInsCloseTheirConnections(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ann, _ := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
+		session := func() (*app.Actor, http.Header) {
+			res, err := w.srv.App.SignIn(w.ctx, ann.Email, testenv.Password, "127.0.0.1", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Actor, http.Header{"Cookie": {web.SessionCookie + "=" + res.Secret}, "Origin": {w.srv.URL}}
+		}
+		_, laptopHeader := session()
+		phone, phoneHeader := session()
+		tok, secret, err := w.srv.App.CreateAPIToken(w.ctx, phone, "script")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hello := func(f frame) bool { return f.Type == "hello" }
+		laptop := dial(t, "laptop", w.srv.URL, laptopHeader, "")
+		laptop.await("hello", hello)
+		onPhone := dial(t, "phone", w.srv.URL, phoneHeader, "")
+		onPhone.await("hello", hello)
+		script := dial(t, "script", w.srv.URL, nil, "?token="+url.QueryEscape(secret))
+		script.await("hello", hello)
+		alive := func(c *client) {
+			t.Helper()
+			c.send(map[string]any{"type": "ping", "ref": "alive"})
+			c.await("pong", func(f frame) bool { return f.Type == "pong" && f.Ref == "alive" })
+		}
+
+		if err := w.srv.App.SignOutOthers(w.ctx, phone); err != nil {
+			t.Fatal(err)
+		}
+		laptop.closedWith(realtime.CodeRevoked)
+		alive(onPhone)
+		alive(script)
+
+		if err := w.srv.App.DeleteAPIToken(w.ctx, phone, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		script.closedWith(realtime.CodeRevoked)
+		alive(onPhone)
+
+		_, token := w.follower("mia@example.com")
+		mia := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		mia.await("hello", hello)
+		fa, err := w.srv.App.AuthenticateFollower(w.ctx, token) // as the API signs her out
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.srv.App.SignOutFollower(w.ctx, fa); err != nil {
+			t.Fatal(err)
+		}
+		mia.closedWith(realtime.CodeRevoked)
+	})
+}

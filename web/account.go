@@ -106,7 +106,7 @@ func (h *Handler) accountDeleteToken(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	if err := h.app.DB.DeleteAPIToken(r.Context(), actorFrom(r.Context()).User.ID, id); err != nil {
+	if err := h.app.DeleteAPIToken(r.Context(), actorFrom(r.Context()), id); err != nil {
 		h.fail(w, r, err, "", nil)
 		return
 	}

@@ -128,7 +128,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// Signing in again in this browser ends the session it had before.
 	if old := actorFrom(r.Context()); old != nil && old.SessionID != 0 {
-		if err := h.app.SignOut(r.Context(), old.SessionID); err != nil {
+		if err := h.app.SignOut(r.Context(), old); err != nil {
 			h.serverError(w, r, err)
 			return
 		}
@@ -143,7 +143,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	if a := actorFrom(r.Context()); a != nil && a.SessionID != 0 {
-		if err := h.app.SignOut(r.Context(), a.SessionID); err != nil {
+		if err := h.app.SignOut(r.Context(), a); err != nil {
 			h.serverError(w, r, err)
 			return
 		}
