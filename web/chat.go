@@ -49,9 +49,7 @@ func (h *Handler) chatRoutes() []httpx.Route {
 // cannedRoutes are the canned-response settings: a partner's own under
 // /admin, the tenant's defaults under /tenant (the same handlers).
 func (h *Handler) cannedRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
-	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
-		return httpx.Route{Method: method, Pattern: prefix + pattern, Side: side, Feature: f, Level: l, Handler: fn}
-	}
+	r := featureRoutes(prefix, side, f)
 	return []httpx.Route{
 		r("GET", "/canned", regulars.LevelView, h.canned),
 		r("POST", "/canned", regulars.LevelManage, h.createCanned),

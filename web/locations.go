@@ -13,13 +13,9 @@ import (
 )
 
 func (h *Handler) locationRoutes() []httpx.Route {
-	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
-		return httpx.Route{Method: method, Pattern: "/admin/locations" + pattern, Side: httpx.Partner, Feature: regulars.FeatureLocations, Level: l, Handler: fn}
-	}
+	r := featureRoutes("/admin/locations", httpx.Partner, regulars.FeatureLocations)
 	// The engagement's kind is checked by the app on top.
-	e := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
-		return httpx.Route{Method: method, Pattern: "/admin/engagements/{id}" + pattern, Side: httpx.Partner, Feature: regulars.FeatureLocations, Level: l, Handler: fn}
-	}
+	e := featureRoutes("/admin/engagements/{id}", httpx.Partner, regulars.FeatureLocations)
 	return []httpx.Route{
 		r("GET", "", regulars.LevelView, h.locations),
 		r("GET", "/new", regulars.LevelManage, h.newLocation),

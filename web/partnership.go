@@ -20,10 +20,7 @@ func (h *Handler) partnershipRoutes() []httpx.Route {
 		update = regulars.LevelUpdate
 		manage = regulars.LevelManage
 	)
-	ps := regulars.FeaturePartnership
-	p := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
-		return httpx.Route{Method: method, Pattern: "/admin/partnership" + pattern, Side: httpx.Partner, Feature: ps, Level: l, Handler: fn}
-	}
+	p := featureRoutes("/admin/partnership", httpx.Partner, regulars.FeaturePartnership)
 	t := func(method, pattern string, f regulars.Feature, l regulars.Level, fn http.HandlerFunc) httpx.Route {
 		return httpx.Route{Method: method, Pattern: "/tenant" + pattern, Side: httpx.Tenant, Feature: f, Level: l, Handler: fn}
 	}

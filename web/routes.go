@@ -74,10 +74,16 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	return routes
 }
 
-func (h *Handler) userRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
-	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+// featureRoutes returns a maker of the routes of one feature on one side,
+// their patterns under prefix.
+func featureRoutes(prefix string, side httpx.Side, f regulars.Feature) func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
+	return func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
 		return httpx.Route{Method: method, Pattern: prefix + pattern, Side: side, Feature: f, Level: l, Handler: fn}
 	}
+}
+
+func (h *Handler) userRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
+	r := featureRoutes(prefix, side, f)
 	return []httpx.Route{
 		r("GET", "/users", regulars.LevelView, h.users),
 		r("GET", "/users/new", regulars.LevelManage, h.newUser),
@@ -92,9 +98,7 @@ func (h *Handler) userRoutes(prefix string, side httpx.Side, f regulars.Feature)
 }
 
 func (h *Handler) roleRoutes(prefix string, side httpx.Side, f regulars.Feature) []httpx.Route {
-	r := func(method, pattern string, l regulars.Level, fn http.HandlerFunc) httpx.Route {
-		return httpx.Route{Method: method, Pattern: prefix + pattern, Side: side, Feature: f, Level: l, Handler: fn}
-	}
+	r := featureRoutes(prefix, side, f)
 	return []httpx.Route{
 		r("GET", "/roles", regulars.LevelView, h.roles),
 		r("GET", "/roles/new", regulars.LevelManage, h.newRole),
