@@ -457,57 +457,97 @@ func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int
 }
 
 func (a *App) followerSend(ctx context.Context, fa *FollowerActor, cc *store.ChatContext, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	m, err := followerMessage(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.followerAppend(ctx, fa.Follower, cc, m, nil)
+}
+
+// followerMessage checks what a follower sends and makes the message.
+func followerMessage(in FollowerMessage) (*regulars.ChatMessage, error) {
 	v := regulars.Validation{}
 	in.Text = checkChatText(v, in.Text, true)
 	checkClientID(v, in.ClientID)
 	if err := v.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageText, Text: in.Text, ClientID: in.ClientID}
-	return a.followerAppend(ctx, fa.Follower, cc, m, nil)
+	return &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageText, Text: in.Text, ClientID: in.ClientID}, nil
 }
 
 // FollowerSendTo sends a follower's message into one of their
-// conversations (the conversation names the channel).
+// conversations (the conversation names the channel). Everything the
+// message depends on is read once, under the conversation's lock.
 func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	cc, err := a.DB.FollowerChatContextOf(ctx, fa.Tenant.ID, fa.Follower.ID, id)
+	m, err := followerMessage(in)
 	if err != nil {
 		return nil, nil, err
 	}
-	if cc, err = checkChatContext(cc); err != nil {
-		return nil, nil, err
-	}
-	return a.followerSend(ctx, fa, cc, in)
+	return a.appendFollowerMessage(ctx, fa.Follower, id, m, nil, func(ctx context.Context) (*store.ChatContext, bool, error) {
+		cc, err := a.DB.LockFollowerChatContext(ctx, fa.Tenant.ID, fa.Follower.ID, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if cc, err = checkChatContext(cc); err != nil {
+			return nil, false, err
+		}
+		return cc, true, chatOpen(cc.Channel, regulars.AuthorFollower)
+	})
 }
 
 // followerAppend stores a follower's message (and, before it, the file it
-// carries) in the conversation with ch, reopening it when finished.
+// carries) in the conversation with cc's channel, starting it the first
+// time, reopening it when finished.
 func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *store.ChatContext, m *regulars.ChatMessage, file *regulars.ChatAttachment) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	ch := cc.Channel
-	if err := chatOpen(ch, regulars.AuthorFollower); err != nil {
+	if err := chatOpen(cc.Channel, regulars.AuthorFollower); err != nil {
 		return nil, nil, err
 	}
 	conv := cc.Conversation
 	if conv == nil {
 		var err error
-		if conv, err = a.DB.EnsureConversation(ctx, f.TenantID, ch.PartnerID, ch.ID, f.ID); err != nil {
+		if conv, err = a.DB.EnsureConversation(ctx, f.TenantID, cc.Channel.PartnerID, cc.Channel.ID, f.ID); err != nil {
 			return nil, nil, err
 		}
 	}
+	return a.appendFollowerMessage(ctx, f, conv.ID, m, file, func(ctx context.Context) (*store.ChatContext, bool, error) {
+		c, err := a.DB.LockConversation(ctx, conv.ID)
+		if err != nil {
+			return nil, false, err
+		}
+		// The names read before still hold unless the owner changed since.
+		c.OwnerName, c.FollowerName, c.FollowerEndUserID, c.ChannelName = conv.OwnerName, conv.FollowerName, conv.FollowerEndUserID, conv.ChannelName
+		locked := *cc
+		locked.Conversation = c
+		return &locked, c.OwnerID == conv.OwnerID, nil
+	})
+}
+
+// lockChat reads, inside the write, the chat context of a follower's
+// message with the conversation's row locked, refusing the message if it
+// may not be sent; named reports whether the conversation carries the
+// right names (otherwise they are read after the write).
+type lockChat func(ctx context.Context) (cc *store.ChatContext, named bool, err error)
+
+// appendFollowerMessage stores m (and file) in conversation id under the
+// lock that lock takes, reopening a finished conversation, and publishes
+// what it stored. Messages of many conversations commit together (group
+// commit).
+func (a *App) appendFollowerMessage(ctx context.Context, f *regulars.Follower, id int64, m *regulars.ChatMessage, file *regulars.ChatAttachment, lock lockChat) (*regulars.Conversation, *regulars.ChatMessage, error) {
 	var (
 		events []*regulars.ChatMessage
 		sent   *regulars.ChatMessage
 		after  *regulars.Conversation // the state it ends in
+		named  bool
 		dup    bool
 	)
-	// Messages of many conversations commit together (group commit).
-	err := a.DB.InBatch(ctx, conv.ID, func(ctx context.Context) error {
+	err := a.DB.InBatch(ctx, id, func(ctx context.Context) error {
 		events, sent, dup = events[:0], nil, false
-		c, err := a.DB.LockConversation(ctx, conv.ID)
+		cc, ok, err := lock(ctx)
 		if err != nil {
 			return err
 		}
-		after = c
+		c := cc.Conversation
+		after, named = c, ok
 		// A resend of a stored message changes nothing. The insert finds it
 		// unless the message would first reopen the conversation or store
 		// a file: then it is looked up first.
@@ -521,7 +561,7 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *stor
 			}
 		}
 		if c.Status == regulars.ConversationFinished {
-			c.Status, c.OwnerID = regulars.ConversationUnanswered, 0
+			c.Status, c.OwnerID, c.OwnerName = regulars.ConversationUnanswered, 0, ""
 			if err := a.DB.SetConversationState(ctx, c); err != nil {
 				return err
 			}
@@ -557,17 +597,9 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *stor
 	if err != nil {
 		return nil, nil, err
 	}
-	if after.OwnerID == conv.OwnerID {
-		// The names read before still hold: no second read.
-		named := *after
-		named.OwnerName, named.FollowerName, named.FollowerEndUserID, named.ChannelName = conv.OwnerName, conv.FollowerName, conv.FollowerEndUserID, conv.ChannelName
-		if named.OwnerID == 0 {
-			named.OwnerName = ""
-		}
-		conv = &named
-	} else {
-		var err error
-		if conv, err = a.DB.FollowerConversation(ctx, f.ID, conv.ID); err != nil {
+	conv := after
+	if !named {
+		if conv, err = a.DB.FollowerConversation(ctx, f.ID, id); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -344,6 +344,75 @@ func TestChatRolesAndSwitch(t *testing.T) {
 	})
 }
 
+// Sending into an existing conversation (what the app's WebSocket does):
+// everything is checked under the conversation's lock, and a refusal
+// stores nothing.
+func TestFollowerSendToAConversation(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		c := e.write("Hi")
+		if _, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{Text: "Hello, Ann here"}); err != nil {
+			t.Fatal(err)
+		}
+		conv, m, err := e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Is it open on Sunday?", ClientID: "s-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 1 Hi, 2 Ann takes it, 3 Ann's answer, 4 this one.
+		if m.Seq != 4 || conv.Status != regulars.ConversationActive || conv.OwnerName != "Ann" || conv.FollowerName != "Mia" || conv.ChannelName != e.w.Channel.Name || conv.LastSeq != 4 {
+			t.Fatalf("after sending: message %d, conversation %+v", m.Seq, conv)
+		}
+		again, _, err := e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Is it open on Sunday?", ClientID: "s-1"})
+		if err != nil || again.LastSeq != 4 {
+			t.Fatalf("a resend: %v, last seq %d", err, again.LastSeq)
+		}
+
+		// Finished: a new message reopens it, with a line saying so.
+		if _, err := e.a.FinishConversation(e.ctx, ann, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		conv, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "One more thing"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conv.Status != regulars.ConversationUnanswered || conv.OwnerID != 0 || conv.OwnerName != "" {
+			t.Fatalf("after writing again: %+v", conv)
+		}
+		got := e.thread(ann, c.ID)
+		if n := len(got); n != 7 || !strings.Contains(got[n-2], "Mia wrote again") || got[n-1] != "follower: One more thing" {
+			t.Fatalf("thread %q", got)
+		}
+
+		// Refusals change nothing: another follower's conversation, chat
+		// switched off, no longer following.
+		stranger := &app.FollowerActor{Follower: e.w.AddFollower(t, "STRANGER2", []*regulars.Channel{e.w.Channel}), Tenant: e.w.Tenant}
+		_, _, err = e.a.FollowerSendTo(e.ctx, stranger, c.ID, app.FollowerMessage{Text: "Hijack"})
+		wantCode(t, err, regulars.ENOTFOUND)
+		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "  "})
+		wantCode(t, err, regulars.EINVALID)
+		ch := *e.w.Channel
+		ch.ChatEnabled = false
+		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Anyone?"})
+		wantCode(t, err, regulars.ECONFLICT)
+		ch.ChatEnabled = true
+		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.a.Unfollow(e.ctx, e.follower, ch.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Bye"})
+		wantCode(t, err, regulars.ECONFLICT)
+		if after := e.thread(ann, c.ID); len(after) != len(got) {
+			t.Fatalf("refused messages were stored: %q", after)
+		}
+	})
+}
+
 func TestChatResendIsStoredOnce(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		e := newChatEnv(t, db)

@@ -442,10 +442,13 @@ func (db *DB) FollowerChatContext(ctx context.Context, tenantID, followerID, cha
 	return cc, notFound(err, "channel")
 }
 
-// FollowerChatContextOf reads the chat context of one of the follower's
-// conversations; another follower's conversation is not found.
-func (db *DB) FollowerChatContextOf(ctx context.Context, tenantID, followerID, conversationID int64) (*ChatContext, error) {
-	cc, err := scanChatContext(db.queryRow(ctx, qChatContextOf, conversationID, followerID, tenantID), followerID)
+// LockFollowerChatContext reads the chat context of one of the
+// follower's conversations inside a write transaction, the conversation's
+// row locked as LockConversation does: what a follower's message depends
+// on and the state it changes, read at once. Another follower's
+// conversation is not found.
+func (db *DB) LockFollowerChatContext(ctx context.Context, tenantID, followerID, conversationID int64) (*ChatContext, error) {
+	cc, err := scanChatContext(db.queryRow(ctx, qChatContextOf+db.dialect.forUpdateOf("c"), conversationID, followerID, tenantID), followerID)
 	return cc, notFound(err, "conversation")
 }
 

@@ -81,3 +81,11 @@ func (d dialect) forUpdate() string {
 	}
 	return ""
 }
+
+// forUpdateOf locks the rows of one table of a join only.
+func (d dialect) forUpdateOf(alias string) string {
+	if d == postgres {
+		return " FOR UPDATE OF " + alias
+	}
+	return ""
+}
