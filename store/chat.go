@@ -275,12 +275,38 @@ func (db *DB) addChatMessage(ctx context.Context, c *regulars.Conversation, m *r
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = db.now()
 	}
-	q := qMessageInsert
-	if once {
-		q = qMessageInsertOnce
+	// The conversation after the message.
+	next := *c
+	next.LastSeq, next.LastMessageAt, next.UpdatedAt = c.LastSeq+1, m.CreatedAt, m.CreatedAt
+	if m.Kind != regulars.MessageSystem {
+		next.LastPreview, next.LastAuthor = messagePreview(m), m.Author
 	}
-	seq := c.LastSeq + 1
-	id, err := db.insert(ctx, q, c.ID, seq, m.Author, nullID(m.UserID), m.Kind, m.Text, m.Event, nullID(m.AttachmentID), nullID(m.EngagementID), m.ClientID, ms(m.CreatedAt))
+	if m.Author == regulars.AuthorFollower {
+		next.FollowerReadSeq = next.LastSeq // the follower has read what they wrote
+	}
+	args := []any{c.ID, next.LastSeq, m.Author, nullID(m.UserID), m.Kind, m.Text, m.Event, nullID(m.AttachmentID), nullID(m.EngagementID), m.ClientID, ms(m.CreatedAt)}
+	var (
+		id  int64
+		err error
+	)
+	if db.dialect == postgres {
+		// One round trip: the message and the conversation's new last
+		// message in one statement.
+		q := pgMessageAppend
+		if once {
+			q = pgMessageAppendOnce
+		}
+		args = append(args, next.LastSeq, ms(next.LastMessageAt), next.LastPreview, next.LastAuthor, next.FollowerReadSeq, ms(next.UpdatedAt), c.ID)
+		err = db.writer(ctx).QueryRowContext(ctx, q, args...).Scan(&id)
+	} else {
+		q := qMessageInsert
+		if once {
+			q = qMessageInsertOnce
+		}
+		if id, err = db.insert(ctx, q, args...); err == nil {
+			_, err = db.exec(ctx, qConversationLast, next.LastSeq, ms(next.LastMessageAt), next.LastPreview, next.LastAuthor, next.FollowerReadSeq, ms(next.UpdatedAt), c.ID)
+		}
+	}
 	if once && errors.Is(err, sql.ErrNoRows) {
 		old, err := db.ChatMessageByClient(ctx, c.ID, m.ClientID)
 		return old, err == nil, err
@@ -288,19 +314,24 @@ func (db *DB) addChatMessage(ctx context.Context, c *regulars.Conversation, m *r
 	if err != nil {
 		return nil, false, err
 	}
-	m.ConversationID, m.Seq, m.ID = c.ID, seq, id
-	c.LastSeq, c.LastMessageAt, c.UpdatedAt = m.Seq, m.CreatedAt, m.CreatedAt
-	if m.Kind != regulars.MessageSystem {
-		c.LastPreview, c.LastAuthor = messagePreview(m), m.Author
-	}
-	if m.Author == regulars.AuthorFollower {
-		c.FollowerReadSeq = m.Seq // the follower has read what they wrote
-	}
-	if _, err := db.exec(ctx, qConversationLast, c.LastSeq, ms(c.LastMessageAt), c.LastPreview, c.LastAuthor, c.FollowerReadSeq, ms(c.UpdatedAt), c.ID); err != nil {
-		return nil, false, err
-	}
+	m.ConversationID, m.Seq, m.ID = c.ID, next.LastSeq, id
+	*c = next
 	return m, false, nil
 }
+
+// The PostgreSQL form of qMessageInsert (or qMessageInsertOnce) and
+// qConversationLast in one statement; the conversation changes only when
+// the message is stored. (Not named queries: SQLite has no INSERT in WITH.)
+const (
+	pgMessageAppendWith = `WITH m AS (INSERT INTO chat_messages (conversation_id, seq, author, user_id, kind, text, event, attachment_id, engagement_id, client_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	pgMessageAppendThen = ` RETURNING id),
+	u AS (UPDATE conversations SET last_seq = $12, last_message_at = $13, last_preview = $14, last_author = $15, follower_read_seq = $16, updated_at = $17
+		WHERE id = $18 AND EXISTS (SELECT 1 FROM m))
+	SELECT id FROM m`
+	pgMessageAppend     = pgMessageAppendWith + pgMessageAppendThen
+	pgMessageAppendOnce = pgMessageAppendWith + ` ON CONFLICT (conversation_id, client_id) WHERE client_id <> '' DO NOTHING` + pgMessageAppendThen
+)
 
 func messagePreview(m *regulars.ChatMessage) string {
 	switch {
