@@ -484,7 +484,7 @@ func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, i
 		return nil, nil, err
 	}
 	return a.appendFollowerMessage(ctx, fa.Follower, id, m, nil, func(ctx context.Context) (*store.ChatContext, bool, error) {
-		cc, err := a.DB.LockFollowerChatContext(ctx, fa.Tenant.ID, fa.Follower.ID, id)
+		cc, err := a.DB.LockFollowerChatContext(ctx, fa.Follower, id)
 		if err != nil {
 			return nil, false, err
 		}

@@ -448,14 +448,15 @@ var (
 	LEFT JOIN users o ON o.id = c.owner_id
 	WHERE ch.tenant_id = ? AND ch.id = ?`)
 	// The same, found by one of the follower's conversations: from the
-	// conversation's row by its key.
-	qChatContextOf = query("chat_context_of", chatContextSelect+`
+	// conversation's row by its key. The follower's own row is not read
+	// (the caller has it): joining it made SQLite plan the statement again
+	// at every call.
+	qChatContextOf = query("chat_context_of", strings.NewReplacer("fo.follower_id = f.id", "fo.follower_id = c.follower_id", "f.name, f.end_user_id", "'', ''").Replace(chatContextSelect)+`
 	FROM conversations c
-	JOIN followers f ON f.id = c.follower_id
-	JOIN channels ch ON ch.id = c.channel_id AND ch.tenant_id = f.tenant_id
+	JOIN channels ch ON ch.id = c.channel_id
 	JOIN partners p ON p.id = ch.partner_id
 	LEFT JOIN users o ON o.id = c.owner_id
-	WHERE c.id = ? AND c.follower_id = ? AND f.tenant_id = ?`)
+	WHERE c.id = ? AND c.follower_id = ? AND ch.tenant_id = ?`)
 )
 
 // ChatContext is what a follower's message depends on.
@@ -478,9 +479,13 @@ func (db *DB) FollowerChatContext(ctx context.Context, tenantID, followerID, cha
 // row locked as LockConversation does: what a follower's message depends
 // on and the state it changes, read at once. Another follower's
 // conversation is not found.
-func (db *DB) LockFollowerChatContext(ctx context.Context, tenantID, followerID, conversationID int64) (*ChatContext, error) {
-	cc, err := scanChatContext(db.queryRow(ctx, qChatContextOf+db.dialect.forUpdateOf("c"), conversationID, followerID, tenantID), followerID)
-	return cc, notFound(err, "conversation")
+func (db *DB) LockFollowerChatContext(ctx context.Context, f *regulars.Follower, conversationID int64) (*ChatContext, error) {
+	cc, err := scanChatContext(db.queryRow(ctx, qChatContextOf+db.dialect.forUpdateOf("c"), conversationID, f.ID, f.TenantID), f.ID)
+	if err != nil {
+		return nil, notFound(err, "conversation")
+	}
+	cc.Conversation.FollowerName, cc.Conversation.FollowerEndUserID = f.Name, f.EndUserID
+	return cc, nil
 }
 
 func scanChatContext(row *sql.Row, followerID int64) (*ChatContext, error) {
