@@ -76,6 +76,16 @@ func (e *chatEnv) agent(partnerID int64, name string, level regulars.Level) *app
 }
 
 // write sends a follower message and returns the conversation.
+// switchChat switches the chat of partner A's channel on or off.
+func (e *chatEnv) switchChat(on bool) {
+	e.t.Helper()
+	ch := *e.w.Channel
+	ch.ChatEnabled = on
+	if err := e.db.UpdateChannel(e.ctx, &ch); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *chatEnv) write(text string) *regulars.Conversation {
 	e.t.Helper()
 	c, _, err := e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: text})
@@ -318,12 +328,8 @@ func TestChatRolesAndSwitch(t *testing.T) {
 
 		// Chat switched off: the follower cannot send, agents cannot answer,
 		// everyone reads.
-		ch := *e.w.Channel
-		ch.ChatEnabled = false
-		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = e.a.FollowerSend(e.ctx, e.follower, ch.ID, app.FollowerMessage{Text: "Anyone?"})
+		e.switchChat(false)
+		_, _, err = e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "Anyone?"})
 		wantCode(t, err, regulars.ECONFLICT)
 		_, err = e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{Text: "Still here"})
 		wantCode(t, err, regulars.ECONFLICT)
@@ -391,18 +397,11 @@ func TestFollowerSendToAConversation(t *testing.T) {
 		wantCode(t, err, regulars.ENOTFOUND)
 		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "  "})
 		wantCode(t, err, regulars.EINVALID)
-		ch := *e.w.Channel
-		ch.ChatEnabled = false
-		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
-			t.Fatal(err)
-		}
+		e.switchChat(false)
 		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Anyone?"})
 		wantCode(t, err, regulars.ECONFLICT)
-		ch.ChatEnabled = true
-		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.a.Unfollow(e.ctx, e.follower, ch.ID); err != nil {
+		e.switchChat(true)
+		if err := e.a.Unfollow(e.ctx, e.follower, e.w.Channel.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Bye"})
