@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -74,12 +75,17 @@ func Encoded(b Bus, e Event) (Event, error) {
 // Local is an in-process Bus: what a single node needs.
 type Local struct {
 	mu   sync.RWMutex
-	subs map[string]map[int]func(Event)
+	subs map[string][]subscriber // a slice: most topics have one or two
 	next int
 }
 
+type subscriber struct {
+	id int
+	fn func(Event)
+}
+
 // NewLocal returns an empty in-process bus.
-func NewLocal() *Local { return &Local{subs: map[string]map[int]func(Event){}} }
+func NewLocal() *Local { return &Local{subs: map[string][]subscriber{}} }
 
 // Publish delivers to the local subscribers of the event's topic,
 // synchronously; their values are not encoded.
@@ -92,13 +98,10 @@ func (b *Local) Publish(_ context.Context, e Event) error {
 // subscribers of its topic.
 func (b *Local) Deliver(e Event) {
 	b.mu.RLock()
-	fns := make([]func(Event), 0, len(b.subs[e.Topic]))
-	for _, fn := range b.subs[e.Topic] {
-		fns = append(fns, fn)
-	}
+	subs := slices.Clone(b.subs[e.Topic])
 	b.mu.RUnlock()
-	for _, fn := range fns {
-		fn(e)
+	for _, s := range subs {
+		s.fn(e)
 	}
 }
 
@@ -106,18 +109,17 @@ func (b *Local) Deliver(e Event) {
 func (b *Local) Subscribe(topic string, fn func(Event)) func() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.subs[topic] == nil {
-		b.subs[topic] = map[int]func(Event){}
-	}
 	id := b.next
 	b.next++
-	b.subs[topic][id] = fn
+	b.subs[topic] = append(b.subs[topic], subscriber{id, fn})
 	return func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		delete(b.subs[topic], id)
-		if len(b.subs[topic]) == 0 {
+		subs := slices.DeleteFunc(b.subs[topic], func(s subscriber) bool { return s.id == id })
+		if len(subs) == 0 {
 			delete(b.subs, topic)
+		} else {
+			b.subs[topic] = subs
 		}
 	}
 }

@@ -53,6 +53,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -125,8 +126,10 @@ type Hub struct {
 	closed bool
 }
 
+// topicConns are a topic's connections on this node: a slice, as most
+// topics (a follower's, a user's) hold one or two.
 type topicConns struct {
-	conns  map[*conn]struct{}
+	conns  []*conn
 	cancel func()
 }
 
@@ -159,11 +162,11 @@ func (h *Hub) add(c *conn) bool {
 	for _, topic := range c.topics {
 		tc := h.topics[topic]
 		if tc == nil {
-			tc = &topicConns{conns: map[*conn]struct{}{}}
+			tc = &topicConns{}
 			tc.cancel = h.app.Bus.Subscribe(topic, func(ev events.Event) { h.deliver(topic, ev) })
 			h.topics[topic] = tc
 		}
-		tc.conns[c] = struct{}{}
+		tc.conns = append(tc.conns, c)
 	}
 	return true
 }
@@ -177,7 +180,11 @@ func (h *Hub) remove(c *conn) {
 		if tc == nil {
 			continue
 		}
-		delete(tc.conns, c)
+		if i := slices.Index(tc.conns, c); i >= 0 {
+			last := len(tc.conns) - 1
+			tc.conns[i], tc.conns[last] = tc.conns[last], nil
+			tc.conns = tc.conns[:last]
+		}
 		if len(tc.conns) == 0 {
 			tc.cancel()
 			delete(h.topics, topic)
@@ -192,11 +199,7 @@ func (h *Hub) connsOf(topic string) []*conn {
 	if tc == nil {
 		return nil
 	}
-	out := make([]*conn, 0, len(tc.conns))
-	for c := range tc.conns {
-		out = append(out, c)
-	}
-	return out
+	return slices.Clone(tc.conns)
 }
 
 func (h *Hub) all() []*conn {
