@@ -85,6 +85,11 @@ function confirmDialog(message, { label = "Confirm", danger = false } = {}) {
     dialog.addEventListener("click", (e) => {
       if (e.target === dialog) dialog.close("cancel");
     });
+    // An Enter still held from what opened the dialog (sending a message)
+    // must not answer it.
+    dialog.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && e.repeat) e.preventDefault();
+    });
     body.append(dialog);
   }
   const ok = dialog.querySelector("[data-ok]");
