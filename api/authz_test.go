@@ -63,6 +63,8 @@ var fixtures = map[string]fixture{
 	"/api/v1/chat/attachments/{id}":                       attachment,
 	"/api/v1/canned-responses/{id}":                       cannedResponse,
 	"/api/v1/canned-categories/{id}":                      cannedCategory,
+	"/api/v1/tenant/canned-responses/{id}":                defaultCannedResponse,
+	"/api/v1/tenant/canned-categories/{id}":               defaultCannedCategory,
 	"/api/v1/follower/channels/{id}/conversation":         conversationChannel,
 	"/api/v1/follower/channels/{id}/chat":                 followedChannel,
 	"/api/v1/follower/channels/{id}/chat/attachments":     followedChannel,

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"regulars"
 	"regulars/app"
@@ -29,7 +30,7 @@ func (x *API) chatTable() []endpoint {
 		{Name: "limit", Integer: true, Doc: "at most this many (default: all after, or 100 before)"},
 	}
 	kind := queryParam{Name: "kind", Doc: "message, coupon or loyalty"}
-	return []endpoint{
+	table := []endpoint{
 		{Method: "GET", Pattern: "/api/v1/chat/conversations", Side: p, Feature: chat, Level: view,
 			Doc: "List the partner's conversations of a tab, newest activity first, with the caller's unread counts", Op: handle(x, http.StatusOK, x.listConversations),
 			Query: []queryParam{tab, search, {Name: "before", Integer: true, Doc: "the id of the last conversation of the previous page"}}},
@@ -59,21 +60,6 @@ func (x *API) chatTable() []endpoint {
 		{Method: "GET", Pattern: "/api/v1/chat/attachments/{id}", Side: p, Feature: chat, Level: view,
 			Doc: "Download an attachment of one of the partner's conversations", Op: handleDownload(x, x.agentAttachment)},
 
-		{Method: "GET", Pattern: "/api/v1/canned-responses", Side: p, Feature: chat, Level: view,
-			Doc: "The canned responses by category: the partner's own, then the platform's defaults", Op: handle(x, http.StatusOK, x.listCanned)},
-		{Method: "POST", Pattern: "/api/v1/canned-responses", Side: p, Feature: canned, Level: manage,
-			Doc: "Add a canned response to one of the partner's categories", Op: handle(x, http.StatusCreated, x.createCanned)},
-		{Method: "PATCH", Pattern: "/api/v1/canned-responses/{id}", Side: p, Feature: canned, Level: update,
-			Doc: "Change a canned response", Op: handle(x, http.StatusOK, x.updateCanned)},
-		{Method: "DELETE", Pattern: "/api/v1/canned-responses/{id}", Side: p, Feature: canned, Level: manage,
-			Doc: "Delete a canned response", Op: handle(x, http.StatusNoContent, x.deleteCanned)},
-		{Method: "POST", Pattern: "/api/v1/canned-categories", Side: p, Feature: canned, Level: manage,
-			Doc: "Add a category of canned responses", Op: handle(x, http.StatusCreated, x.createCannedCategory)},
-		{Method: "PATCH", Pattern: "/api/v1/canned-categories/{id}", Side: p, Feature: canned, Level: update,
-			Doc: "Rename a category", Op: handle(x, http.StatusOK, x.renameCannedCategory)},
-		{Method: "DELETE", Pattern: "/api/v1/canned-categories/{id}", Side: p, Feature: canned, Level: manage,
-			Doc: "Delete an empty category; one with responses answers 409", Op: handle(x, http.StatusNoContent, x.deleteCannedCategory), Errors: conflict},
-
 		// The follower's side.
 		{Method: "GET", Pattern: "/api/v1/follower/conversations", Side: f,
 			Doc: "The follower's conversations, newest first, with unread counts", Op: handle(x, http.StatusOK, x.myConversations)},
@@ -93,6 +79,40 @@ func (x *API) chatTable() []endpoint {
 		{Method: "GET", Pattern: "/api/v1/follower/attachments/{id}", Side: f,
 			Doc: "Download an attachment of one of the follower's conversations", Op: handleDownload(x, x.followerAttachment)},
 	}
+	// Canned responses: the partner's own (agents list them with the chat),
+	// and the tenant's defaults, which every partner's agents can insert.
+	table = append(table, x.cannedTable("/api/v1", "", p, chat, canned, "the partner's own, then the platform's defaults", "one of the partner's categories")...)
+	return append(table, x.cannedTable("/api/v1/tenant", "tenant", httpx.Tenant, regulars.FeatureTenantCanned, regulars.FeatureTenantCanned,
+		"the platform's defaults, which every partner's agents can insert", "one of the platform's default categories")...)
+}
+
+// cannedTable is the canned-response management of one side; the app
+// scopes each call to the caller's partner, or to the tenant's defaults.
+// ids prefixes the operation ids of a second side's copy.
+func (x *API) cannedTable(prefix, ids string, side httpx.Side, list, f regulars.Feature, listed, into string) []endpoint {
+	table := []endpoint{
+		{Method: "GET", Pattern: prefix + "/canned-responses", Side: side, Feature: list, Level: regulars.LevelView,
+			Doc: "The canned responses by category: " + listed, Op: handle(x, http.StatusOK, x.listCanned)},
+		{Method: "POST", Pattern: prefix + "/canned-responses", Side: side, Feature: f, Level: regulars.LevelManage,
+			Doc: "Add a canned response to " + into, Op: handle(x, http.StatusCreated, x.createCanned)},
+		{Method: "PATCH", Pattern: prefix + "/canned-responses/{id}", Side: side, Feature: f, Level: regulars.LevelUpdate,
+			Doc: "Change a canned response", Op: handle(x, http.StatusOK, x.updateCanned)},
+		{Method: "DELETE", Pattern: prefix + "/canned-responses/{id}", Side: side, Feature: f, Level: regulars.LevelManage,
+			Doc: "Delete a canned response", Op: handle(x, http.StatusNoContent, x.deleteCanned)},
+		{Method: "POST", Pattern: prefix + "/canned-categories", Side: side, Feature: f, Level: regulars.LevelManage,
+			Doc: "Add a category of canned responses", Op: handle(x, http.StatusCreated, x.createCannedCategory)},
+		{Method: "PATCH", Pattern: prefix + "/canned-categories/{id}", Side: side, Feature: f, Level: regulars.LevelUpdate,
+			Doc: "Rename a category", Op: handle(x, http.StatusOK, x.renameCannedCategory)},
+		{Method: "DELETE", Pattern: prefix + "/canned-categories/{id}", Side: side, Feature: f, Level: regulars.LevelManage,
+			Doc: "Delete an empty category; one with responses answers 409", Op: handle(x, http.StatusNoContent, x.deleteCannedCategory), Errors: []int{http.StatusConflict}},
+	}
+	if ids != "" {
+		for i := range table {
+			name := table[i].Op.name
+			table[i].Op.name = ids + strings.ToUpper(name[:1]) + name[1:]
+		}
+	}
+	return table
 }
 
 // queryNumber reads an optional whole-number query parameter; anything
@@ -377,7 +397,7 @@ func (x *API) createCannedCategory(r *http.Request, in CannedCategoryInput) (Can
 	if err != nil {
 		return CannedCategory{}, err
 	}
-	return CannedCategory{ID: c.ID, Name: c.Name, Responses: []CannedResponse{}}, nil
+	return CannedCategory{ID: c.ID, Name: c.Name, Default: c.PartnerID == 0, Responses: []CannedResponse{}}, nil
 }
 
 func (x *API) renameCannedCategory(r *http.Request, in CannedCategoryInput) (CannedCategory, error) {
@@ -390,7 +410,7 @@ func (x *API) renameCannedCategory(r *http.Request, in CannedCategoryInput) (Can
 	if err != nil {
 		return CannedCategory{}, err
 	}
-	out := CannedCategory{ID: c.ID, Name: c.Name, Responses: []CannedResponse{}}
+	out := CannedCategory{ID: c.ID, Name: c.Name, Default: c.PartnerID == 0, Responses: []CannedResponse{}}
 	cats, err := x.app.CannedResponses(ctx, actor)
 	for _, cat := range cats {
 		if cat.ID == c.ID {

@@ -75,17 +75,26 @@ func attachment(e *env) map[string]int64 {
 	return map[string]int64{"id": m.AttachmentID}
 }
 
-func cannedCategory(e *env) map[string]int64 {
-	c := &regulars.CannedCategory{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, Name: fmt.Sprintf("Fixture %d", e.next())}
+func cannedCategory(e *env) map[string]int64 { return cannedCategoryOf(e, e.w.Partner.ID) }
+
+func cannedResponse(e *env) map[string]int64 { return cannedResponseOf(e, e.w.Partner.ID) }
+
+// The tenant's defaults (partner 0).
+func defaultCannedCategory(e *env) map[string]int64 { return cannedCategoryOf(e, 0) }
+
+func defaultCannedResponse(e *env) map[string]int64 { return cannedResponseOf(e, 0) }
+
+func cannedCategoryOf(e *env, partnerID int64) map[string]int64 {
+	c := &regulars.CannedCategory{TenantID: e.w.Tenant.ID, PartnerID: partnerID, Name: fmt.Sprintf("Fixture %d", e.next())}
 	if err := e.db.CreateCannedCategory(e.ctx, c); err != nil {
 		e.t.Fatal(err)
 	}
 	return map[string]int64{"id": c.ID}
 }
 
-func cannedResponse(e *env) map[string]int64 {
-	cat := cannedCategory(e)["id"]
-	r := &regulars.CannedResponse{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, CategoryID: cat, Title: "Fixture", Text: "Hello"}
+func cannedResponseOf(e *env, partnerID int64) map[string]int64 {
+	cat := cannedCategoryOf(e, partnerID)["id"]
+	r := &regulars.CannedResponse{TenantID: e.w.Tenant.ID, PartnerID: partnerID, CategoryID: cat, Title: "Fixture", Text: "Hello"}
 	if err := e.db.CreateCanned(e.ctx, r); err != nil {
 		e.t.Fatal(err)
 	}
@@ -224,6 +233,81 @@ func TestChatTakeRaceOverHTTP(t *testing.T) {
 			}
 			if p := r.problem(t); p.Owner == nil || p.Owner.ID != agents[winner].ID {
 				t.Fatalf("agent %d's warning names %+v, want the winner", i, p.Owner)
+			}
+		}
+	})
+}
+
+// The platform's default canned responses over the API: the tenant's
+// operator manages them under /api/v1/tenant, every partner's agents list
+// them (marked default) and cannot change them, another tenant does not
+// find them, and bad input stores nothing.
+func TestTenantCannedDefaults(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		op := e.token(e.w.Operator)
+		r := e.call(op, "POST", "/api/v1/tenant/canned-categories", map[string]string{"name": "Greetings"})
+		var cat api.CannedCategory
+		r.decode(t, &cat)
+		if r.StatusCode != http.StatusCreated || !cat.Default || r.Header.Get("Location") != fmt.Sprintf("/api/v1/tenant/canned-categories/%d", cat.ID) {
+			t.Fatalf("create category: %d %+v at %q", r.StatusCode, cat, r.Header.Get("Location"))
+		}
+		if r := e.call(op, "POST", "/api/v1/tenant/canned-responses", map[string]any{"category_id": cat.ID, "title": "", "text": "Hi"}); r.StatusCode != http.StatusUnprocessableEntity || r.problem(t).Errors["title"] == "" {
+			t.Fatalf("an empty title: %d %s", r.StatusCode, r.body)
+		}
+		r = e.call(op, "POST", "/api/v1/tenant/canned-responses", map[string]any{"category_id": cat.ID, "title": "Welcome", "text": "Welcome! How can we help?"})
+		var resp api.CannedResponse
+		r.decode(t, &resp)
+		if r.StatusCode != http.StatusCreated || !resp.Default || r.Header.Get("Location") != fmt.Sprintf("/api/v1/tenant/canned-responses/%d", resp.ID) {
+			t.Fatalf("create response: %d %+v at %q", r.StatusCode, resp, r.Header.Get("Location"))
+		}
+		var list api.CannedList
+		e.call(op, "GET", "/api/v1/tenant/canned-responses", nil).decode(t, &list)
+		if len(list.Items) != 1 || len(list.Items[0].Responses) != 1 {
+			t.Fatalf("the operator lists %+v, want the one default (the empty title stored nothing)", list)
+		}
+
+		// A partner's agents see it, marked default, and cannot change it.
+		owner := e.token(e.w.Owner)
+		e.call(owner, "GET", "/api/v1/canned-responses", nil).decode(t, &list)
+		found := false
+		for _, c := range list.Items {
+			for _, x := range c.Responses {
+				found = found || (x.ID == resp.ID && x.Default && c.Default)
+			}
+		}
+		if !found {
+			t.Fatalf("the partner's list lacks the default: %+v", list)
+		}
+		if r := e.call(owner, "PATCH", fmt.Sprintf("/api/v1/canned-responses/%d", resp.ID), map[string]string{"text": "Mine now"}); r.StatusCode != http.StatusNotFound {
+			t.Fatalf("a partner changing a default: %d", r.StatusCode)
+		}
+		if r := e.call(owner, "POST", "/api/v1/canned-responses", map[string]any{"category_id": cat.ID, "title": "Sneak", "text": "x"}); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("a partner filing into a default category: %d", r.StatusCode)
+		}
+		// Another tenant's operator does not find it.
+		other := e.token(e.w.OtherTenantOperator)
+		if r := e.call(other, "DELETE", fmt.Sprintf("/api/v1/tenant/canned-responses/%d", resp.ID), nil); r.StatusCode != http.StatusNotFound {
+			t.Fatalf("another tenant deleting it: %d", r.StatusCode)
+		}
+		// The operator changes and deletes it; a category with responses stays.
+		r = e.call(op, "PATCH", fmt.Sprintf("/api/v1/tenant/canned-responses/%d", resp.ID), map[string]string{"text": "Hello there!"})
+		r.decode(t, &resp)
+		if r.StatusCode != http.StatusOK || resp.Text != "Hello there!" {
+			t.Fatalf("change: %d %+v", r.StatusCode, resp)
+		}
+		if r := e.call(op, "DELETE", fmt.Sprintf("/api/v1/tenant/canned-categories/%d", cat.ID), nil); r.StatusCode != http.StatusConflict {
+			t.Fatalf("deleting a category with a response: %d", r.StatusCode)
+		}
+		if r := e.call(op, "DELETE", fmt.Sprintf("/api/v1/tenant/canned-responses/%d", resp.ID), nil); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("delete: %d", r.StatusCode)
+		}
+		e.call(owner, "GET", "/api/v1/canned-responses", nil).decode(t, &list)
+		for _, c := range list.Items {
+			for _, x := range c.Responses {
+				if x.ID == resp.ID {
+					t.Fatal("a deleted default is still listed to partners")
+				}
 			}
 		}
 	})

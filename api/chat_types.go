@@ -299,7 +299,16 @@ type CannedCategory struct {
 }
 
 func (c CannedCategory) location() string {
-	return "/api/v1/canned-categories/" + strconv.FormatInt(c.ID, 10)
+	return cannedPrefix(c.Default) + "/canned-categories/" + strconv.FormatInt(c.ID, 10)
+}
+
+// cannedPrefix is where a partner's canned responses are, or the
+// platform's defaults (managed by the tenant).
+func cannedPrefix(isDefault bool) string {
+	if isDefault {
+		return "/api/v1/tenant"
+	}
+	return "/api/v1"
 }
 
 func cannedOut(r *regulars.CannedResponse) CannedResponse {
@@ -307,7 +316,7 @@ func cannedOut(r *regulars.CannedResponse) CannedResponse {
 }
 
 func (c CannedResponse) location() string {
-	return "/api/v1/canned-responses/" + strconv.FormatInt(c.ID, 10)
+	return cannedPrefix(c.Default) + "/canned-responses/" + strconv.FormatInt(c.ID, 10)
 }
 
 // CannedList is the categories with their responses: the partner's own,
