@@ -62,8 +62,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TileURL, "tile-url", env("REGULARS_TILE_URL", DefaultTileURL), "map tile URL template, https:// or a same-origin /path (REGULARS_TILE_URL)")
 	fs.StringVar(&c.TileAttribution, "tile-attribution", env("REGULARS_TILE_ATTRIBUTION", DefaultTileAttribution), "HTML credit of the map tiles (REGULARS_TILE_ATTRIBUTION)")
 	fs.IntVar(&c.ChatMaxAttachmentMB, "chat-max-attachment", envInt("REGULARS_CHAT_MAX_ATTACHMENT_MB", 10), "largest chat attachment (picture or PDF) in MiB (REGULARS_CHAT_MAX_ATTACHMENT_MB)")
-	fs.Float64Var(&c.ChatSendRate, "chat-send-rate", envFloat("REGULARS_CHAT_SEND_RATE", 5), "chat messages a connection may send per second after its burst (REGULARS_CHAT_SEND_RATE)")
-	fs.IntVar(&c.ChatSendBurst, "chat-send-burst", envInt("REGULARS_CHAT_SEND_BURST", 20), "chat messages a connection may send at once (REGULARS_CHAT_SEND_BURST)")
+	fs.Float64Var(&c.ChatSendRate, "chat-send-rate", envFloat("REGULARS_CHAT_SEND_RATE", 5), "chat messages a connection may send per second after its burst; 0 is the default (REGULARS_CHAT_SEND_RATE)")
+	fs.IntVar(&c.ChatSendBurst, "chat-send-burst", envInt("REGULARS_CHAT_SEND_BURST", 20), "chat messages a connection may send at once; 0 is the default (REGULARS_CHAT_SEND_BURST)")
 }
 
 // Finish fills derived defaults and validates.

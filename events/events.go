@@ -40,14 +40,6 @@ func Decode[T any](e Event) (*T, error) {
 	return v, nil
 }
 
-// JSON is the event's data: Data, or Value encoded.
-func (e Event) JSON() ([]byte, error) {
-	if e.Data != nil {
-		return e.Data, nil
-	}
-	return json.Marshal(e.Value)
-}
-
 // Bus publishes events to every subscriber on every node.
 type Bus interface {
 	Publish(ctx context.Context, e Event) error

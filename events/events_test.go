@@ -28,7 +28,12 @@ func TestDecodeReadsTheValueOrItsJSON(t *testing.T) {
 	if err != nil || got != v {
 		t.Fatalf("local: %v, %v; want the published value itself", got, err)
 	}
-	data, err := events.Event{Value: v}.JSON()
+	// A bus that crosses nodes gets the JSON; the local one does not.
+	if e, err := events.Encoded(events.NewLocal(), events.Event{Value: v}); err != nil || e.Data != nil {
+		t.Fatalf("encoded for the local bus: %s, %v", e.Data, err)
+	}
+	e, err := events.Encoded(crossing{events.NewLocal()}, events.Event{Value: v})
+	data := e.Data
 	if err != nil || string(data) != `{"N":7}` {
 		t.Fatalf("JSON: %s, %v", data, err)
 	}
@@ -43,3 +48,8 @@ func TestDecodeReadsTheValueOrItsJSON(t *testing.T) {
 		t.Fatal("a value of another type decoded")
 	}
 }
+
+// crossing stands for a bus to other nodes.
+type crossing struct{ *events.Local }
+
+func (crossing) CrossesNodes() bool { return true }

@@ -47,7 +47,7 @@ type PGBus struct {
 // NewPGBus returns a bus over db, which must be PostgreSQL.
 func NewPGBus(db *store.DB, log *slog.Logger) *PGBus {
 	node := app.NewSecret("")[:12]
-	return &PGBus{db: db, log: log, local: events.NewLocal(), node: node, own: `{"n":"` + node + `",`, ready: make(chan struct{}),
+	return &PGBus{db: db, log: log, local: events.NewLocal(), node: node, own: string(batchHead(node)), ready: make(chan struct{}),
 		outbox: make(chan json.RawMessage, 8192)}
 }
 
@@ -183,13 +183,12 @@ func (b *PGBus) send(ctx context.Context) {
 // encodeBatch writes {"n":node,"e":[events…]}, node first so that a node
 // can skip its own notifications without decoding them.
 func encodeBatch(out *batch) []byte {
-	node, _ := json.Marshal(out.Node)
-	size := len(node) + 16
+	head := batchHead(out.Node)
+	size := len(head) + 8
 	for _, ev := range out.Events {
 		size += len(ev) + 1
 	}
-	p := make([]byte, 0, size)
-	p = append(append(append(p, `{"n":`...), node...), `,"e":[`...)
+	p := append(append(make([]byte, 0, size), head...), `"e":[`...)
 	for i, ev := range out.Events {
 		if i > 0 {
 			p = append(p, ',')
@@ -197,6 +196,12 @@ func encodeBatch(out *batch) []byte {
 		p = append(p, ev...)
 	}
 	return append(p, "]}"...)
+}
+
+// batchHead is how a node's notifications begin: {"n":node,
+func batchHead(node string) []byte {
+	n, _ := json.Marshal(node)
+	return append(append([]byte(`{"n":`), n...), ',')
 }
 
 // take returns a queued event without waiting, or nil.

@@ -494,5 +494,15 @@ func TestEndedSignInsCloseTheirConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		mia.closedWith(realtime.CodeRevoked)
+
+		// Suspending the partner closes its agents' connections.
+		op, err := w.srv.App.SignIn(w.ctx, w.w.Operator.Email, testenv.Password, "127.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.srv.App.SetPartnerSuspended(w.ctx, op.Actor, w.w.Partner.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		onPhone.closedWith(realtime.CodeRevoked)
 	})
 }

@@ -12,6 +12,9 @@ import (
 // partner; the platform's defaults are listed for reference. Tenant staff
 // manage those defaults on the same pages under /tenant.
 
+// cannedHere is where the requesting actor's canned-response pages are.
+func cannedHere(r *http.Request) string { return cannedBase(actorFrom(r.Context())) }
+
 // cannedBase is where the actor's canned-response pages are.
 func cannedBase(a *app.Actor) string {
 	if a.Partner == nil {
@@ -72,7 +75,7 @@ func (h *Handler) cannedFail(w http.ResponseWriter, r *http.Request, err error, 
 	fe := regulars.FieldErrors(err)
 	if form != "response" && form != "category" {
 		// A rename: the name's message is the whole story.
-		h.redirect(w, r, cannedBase(actorFrom(r.Context())), "error", fe["name"])
+		h.redirect(w, r, cannedHere(r), "error", fe["name"])
 		return
 	}
 	h.cannedPage(w, r, http.StatusUnprocessableEntity, form, &Form{Values: r.PostForm, Errors: fe, Message: regulars.ErrorMessage(err)})
@@ -88,7 +91,7 @@ func (h *Handler) createCanned(w http.ResponseWriter, r *http.Request) {
 		h.cannedFail(w, r, err, "response")
 		return
 	}
-	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#response-"+strconv.FormatInt(c.ID, 10), "success", "“"+c.Title+"” is ready: agents insert it with a click or by typing / and the first letters of its title.")
+	h.redirect(w, r, cannedHere(r)+"#response-"+strconv.FormatInt(c.ID, 10), "success", "“"+c.Title+"” is ready: agents insert it with a click or by typing / and the first letters of its title.")
 }
 
 func (h *Handler) cannedForm(w http.ResponseWriter, r *http.Request, status int, c *regulars.CannedResponse, form *Form) {
@@ -132,7 +135,7 @@ func (h *Handler) updateCanned(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#response-"+strconv.FormatInt(c.ID, 10), "success", "Saved.")
+	h.redirect(w, r, cannedHere(r)+"#response-"+strconv.FormatInt(c.ID, 10), "success", "Saved.")
 }
 
 func (h *Handler) deleteCanned(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +147,7 @@ func (h *Handler) deleteCanned(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, cannedBase(actorFrom(r.Context())), "success", "“"+c.Title+"” is deleted.")
+	h.redirect(w, r, cannedHere(r), "success", "“"+c.Title+"” is deleted.")
 }
 
 func (h *Handler) createCannedCategory(w http.ResponseWriter, r *http.Request) {
@@ -153,7 +156,7 @@ func (h *Handler) createCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.cannedFail(w, r, err, "category")
 		return
 	}
-	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#category-"+strconv.FormatInt(c.ID, 10), "success", "Category "+c.Name+" added. Now add responses to it.")
+	h.redirect(w, r, cannedHere(r)+"#category-"+strconv.FormatInt(c.ID, 10), "success", "Category "+c.Name+" added. Now add responses to it.")
 }
 
 func (h *Handler) renameCannedCategory(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +170,7 @@ func (h *Handler) renameCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.cannedFail(w, r, err, "rename-"+strconv.FormatInt(id, 10))
 		return
 	}
-	h.redirect(w, r, cannedBase(actorFrom(r.Context()))+"#category-"+strconv.FormatInt(c.ID, 10), "success", "Renamed to "+c.Name+".")
+	h.redirect(w, r, cannedHere(r)+"#category-"+strconv.FormatInt(c.ID, 10), "success", "Renamed to "+c.Name+".")
 }
 
 func (h *Handler) deleteCannedCategory(w http.ResponseWriter, r *http.Request) {
@@ -180,5 +183,5 @@ func (h *Handler) deleteCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, cannedBase(actorFrom(r.Context())), "success", "The category is deleted.")
+	h.redirect(w, r, cannedHere(r), "success", "The category is deleted.")
 }
