@@ -483,15 +483,20 @@ func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, i
 	if err != nil {
 		return nil, nil, err
 	}
-	return a.appendFollowerMessage(ctx, fa.Follower, id, m, nil, func(ctx context.Context) (*store.ChatContext, bool, error) {
+	check := func(cc *store.ChatContext) error {
+		if _, err := checkChatContext(cc); err != nil {
+			return err
+		}
+		return chatOpen(cc.Channel, regulars.AuthorFollower)
+	}
+	// Stored together with other followers' messages where the store can.
+	text := &store.FollowerText{Follower: fa.Follower, ConversationID: id, Message: m, Check: check}
+	return a.appendFollowerMessage(ctx, fa.Follower, id, m, nil, text, func(ctx context.Context) (*store.ChatContext, bool, error) {
 		cc, err := a.DB.LockFollowerChatContext(ctx, fa.Follower, id)
 		if err != nil {
 			return nil, false, err
 		}
-		if cc, err = checkChatContext(cc); err != nil {
-			return nil, false, err
-		}
-		return cc, true, chatOpen(cc.Channel, regulars.AuthorFollower)
+		return cc, true, check(cc)
 	})
 }
 
@@ -509,7 +514,7 @@ func (a *App) followerAppend(ctx context.Context, f *regulars.Follower, cc *stor
 			return nil, nil, err
 		}
 	}
-	return a.appendFollowerMessage(ctx, f, conv.ID, m, file, func(ctx context.Context) (*store.ChatContext, bool, error) {
+	return a.appendFollowerMessage(ctx, f, conv.ID, m, file, nil, func(ctx context.Context) (*store.ChatContext, bool, error) {
 		c, err := a.DB.LockConversation(ctx, conv.ID)
 		if err != nil {
 			return nil, false, err
@@ -531,8 +536,9 @@ type lockChat func(ctx context.Context) (cc *store.ChatContext, named bool, err 
 // appendFollowerMessage stores m (and file) in conversation id under the
 // lock that lock takes, reopening a finished conversation, and publishes
 // what it stored. Messages of many conversations commit together (group
-// commit).
-func (a *App) appendFollowerMessage(ctx context.Context, f *regulars.Follower, id int64, m *regulars.ChatMessage, file *regulars.ChatAttachment, lock lockChat) (*regulars.Conversation, *regulars.ChatMessage, error) {
+// commit); when text describes m, the store may store it together with
+// others' in a few statements instead of running the function below.
+func (a *App) appendFollowerMessage(ctx context.Context, f *regulars.Follower, id int64, m *regulars.ChatMessage, file *regulars.ChatAttachment, text *store.FollowerText, lock lockChat) (*regulars.Conversation, *regulars.ChatMessage, error) {
 	var (
 		events []*regulars.ChatMessage
 		sent   *regulars.ChatMessage
@@ -540,7 +546,7 @@ func (a *App) appendFollowerMessage(ctx context.Context, f *regulars.Follower, i
 		named  bool
 		dup    bool
 	)
-	err := a.DB.InBatch(ctx, id, func(ctx context.Context) error {
+	write := func(ctx context.Context) error {
 		events, sent, dup = events[:0], nil, false
 		cc, ok, err := lock(ctx)
 		if err != nil {
@@ -593,7 +599,17 @@ func (a *App) appendFollowerMessage(ctx context.Context, f *regulars.Follower, i
 		sent = stored
 		events = append(events, stored)
 		return nil
-	})
+	}
+	var err error
+	if text == nil {
+		err = a.DB.InBatch(ctx, id, write)
+	} else {
+		var handled bool
+		if handled, err = a.DB.InBatchFollowerText(ctx, text, write); handled {
+			after, named, sent, dup = text.Context.Conversation, true, text.Stored, text.Dup
+			events = append(events[:0], text.Stored)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

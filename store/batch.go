@@ -36,6 +36,10 @@ type batchJob struct {
 	after []func(ctx context.Context)
 	err   error
 	done  chan struct{}
+	// A follower's text message, which the batch may store without fn
+	// (InBatchFollowerText), and whether it did.
+	text    *FollowerText
+	handled bool
 }
 
 // batchLane queues jobs for one committer goroutine, started while there
@@ -76,6 +80,12 @@ func (db *DB) InBatch(ctx context.Context, key int64, fn func(ctx context.Contex
 	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
 		return fn(ctx)
 	}
+	return db.enqueue(ctx, key, &batchJob{ctx: ctx, fn: fn})
+}
+
+// enqueue runs j in a batch of key's lane and returns its outcome after
+// running its AfterCommit functions.
+func (db *DB) enqueue(ctx context.Context, key int64, j *batchJob) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -84,7 +94,7 @@ func (db *DB) InBatch(ctx context.Context, key int64, fn func(ctx context.Contex
 		key = -key
 	}
 	lane := lanes[key%int64(len(lanes))]
-	j := &batchJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+	j.done = make(chan struct{})
 	lane.mu.Lock()
 	lane.queue = append(lane.queue, j)
 	start := !lane.running
@@ -133,6 +143,12 @@ func (db *DB) runBatch(jobs []*batchJob) {
 	savepoints := false
 	for attempt := 0; attempt < batchAttempts; attempt++ {
 		err = db.tryBatch(jobs, savepoints)
+		if errors.Is(err, errTextsFailed) {
+			// Function by function instead.
+			savepoints, err = true, nil
+			attempt--
+			continue
+		}
 		if errors.Is(err, errJobFailed) {
 			if len(jobs) == 1 {
 				// Rolled back: the function's error is the outcome, unless
@@ -164,6 +180,10 @@ func (db *DB) runBatch(jobs []*batchJob) {
 // failed: its writes cannot be undone alone.
 var errJobFailed = errors.New("store: a batched function failed")
 
+// errTextsFailed ends a batch run whose followers' text messages could not
+// be stored together (runTexts).
+var errTextsFailed = errors.New("store: batched messages failed")
+
 // tryBatch is one attempt: err is what failed the whole transaction.
 func (db *DB) tryBatch(jobs []*batchJob, savepoints bool) (err error) {
 	// The transaction belongs to no caller: one caller giving up must not
@@ -178,9 +198,17 @@ func (db *DB) tryBatch(jobs []*batchJob, savepoints bool) (err error) {
 			tx.Rollback()
 		}
 	}()
+	var texts []*batchJob
 	for _, j := range jobs {
-		j.err, j.after = nil, nil
+		j.err, j.after, j.handled = nil, nil, false
+		if j.text != nil {
+			j.text.Context, j.text.Stored, j.text.Dup = nil, nil, false
+		}
 		if j.err = j.ctx.Err(); j.err != nil {
+			continue
+		}
+		if j.text != nil && !savepoints {
+			texts = append(texts, j) // after the others
 			continue
 		}
 		if !savepoints {
@@ -198,6 +226,13 @@ func (db *DB) tryBatch(jobs []*batchJob, savepoints bool) (err error) {
 			if j.err == nil || !db.dialect.retryable(j.err) {
 				break
 			}
+		}
+	}
+	if len(texts) > 0 {
+		if err := db.runTexts(tx, texts); errors.Is(err, errJobFailed) {
+			return err
+		} else if err != nil {
+			return fmt.Errorf("%w: %v", errTextsFailed, err)
 		}
 	}
 	return tx.Commit()

@@ -275,15 +275,7 @@ func (db *DB) addChatMessage(ctx context.Context, c *regulars.Conversation, m *r
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = db.now()
 	}
-	// The conversation after the message.
-	next := *c
-	next.LastSeq, next.LastMessageAt, next.UpdatedAt = c.LastSeq+1, m.CreatedAt, m.CreatedAt
-	if m.Kind != regulars.MessageSystem {
-		next.LastPreview, next.LastAuthor = messagePreview(m), m.Author
-	}
-	if m.Author == regulars.AuthorFollower {
-		next.FollowerReadSeq = next.LastSeq // the follower has read what they wrote
-	}
+	next := afterMessage(c, m)
 	args := []any{c.ID, next.LastSeq, m.Author, nullID(m.UserID), m.Kind, m.Text, m.Event, nullID(m.AttachmentID), nullID(m.EngagementID), m.ClientID, ms(m.CreatedAt)}
 	var (
 		id  int64
@@ -332,6 +324,20 @@ const (
 	pgMessageAppend     = pgMessageAppendWith + pgMessageAppendThen
 	pgMessageAppendOnce = pgMessageAppendWith + ` ON CONFLICT (conversation_id, client_id) WHERE client_id <> '' DO NOTHING` + pgMessageAppendThen
 )
+
+// afterMessage is conversation c after the message m, which has its
+// CreatedAt.
+func afterMessage(c *regulars.Conversation, m *regulars.ChatMessage) regulars.Conversation {
+	next := *c
+	next.LastSeq, next.LastMessageAt, next.UpdatedAt = c.LastSeq+1, m.CreatedAt, m.CreatedAt
+	if m.Kind != regulars.MessageSystem {
+		next.LastPreview, next.LastAuthor = messagePreview(m), m.Author
+	}
+	if m.Author == regulars.AuthorFollower {
+		next.FollowerReadSeq = next.LastSeq // the follower has read what they wrote
+	}
+	return next
+}
 
 func messagePreview(m *regulars.ChatMessage) string {
 	switch {
@@ -451,13 +457,18 @@ var (
 	// conversation's row by its key. The follower's own row is not read
 	// (the caller has it): joining it made SQLite plan the statement again
 	// at every call.
-	qChatContextOf = query("chat_context_of", strings.NewReplacer("fo.follower_id = f.id", "fo.follower_id = c.follower_id", "f.name, f.end_user_id", "'', ''").Replace(chatContextSelect)+`
+	qChatContextOf = query("chat_context_of", chatContextOfSelect+chatContextOfFrom+`
+	WHERE c.id = ? AND c.follower_id = ? AND ch.tenant_id = ?`)
+
+	// The chat context of a conversation (its follower's names aside).
+	chatContextOfSelect = strings.NewReplacer("fo.follower_id = f.id", "fo.follower_id = c.follower_id", "f.name, f.end_user_id", "'', ''").Replace(chatContextSelect)
+)
+
+const chatContextOfFrom = `
 	FROM conversations c
 	JOIN channels ch ON ch.id = c.channel_id
 	JOIN partners p ON p.id = ch.partner_id
-	LEFT JOIN users o ON o.id = c.owner_id
-	WHERE c.id = ? AND c.follower_id = ? AND ch.tenant_id = ?`)
-)
+	LEFT JOIN users o ON o.id = c.owner_id`
 
 // ChatContext is what a follower's message depends on.
 type ChatContext struct {
@@ -488,7 +499,8 @@ func (db *DB) LockFollowerChatContext(ctx context.Context, f *regulars.Follower,
 	return cc, nil
 }
 
-func scanChatContext(row *sql.Row, followerID int64) (*ChatContext, error) {
+// scanChatContext reads a chat context row, then the columns of extra.
+func scanChatContext(row interface{ Scan(...any) error }, followerID int64, extra ...any) (*ChatContext, error) {
 	var (
 		ch                                regulars.Channel
 		chCreated, last, created, updated int64
@@ -496,12 +508,12 @@ func scanChatContext(row *sql.Row, followerID int64) (*ChatContext, error) {
 		c                                 regulars.Conversation
 		out                               = &ChatContext{Channel: &ch}
 	)
-	err := row.Scan(
+	dest := append([]any{
 		&ch.ID, &ch.TenantID, &ch.PartnerID, &ch.Name, &ch.Description, &ch.Welcome, &ch.Logo, &ch.Status, &ch.ChatEnabled, &chCreated,
 		&out.PartnerStatus, &following,
 		&c.ID, &c.Status, &c.OwnerID, &c.FinishedBy, &c.LastSeq, &last, &c.LastPreview, &c.LastAuthor, &c.FollowerReadSeq, &created, &updated,
-		&c.OwnerName, &c.FollowerName, &c.FollowerEndUserID)
-	if err != nil {
+		&c.OwnerName, &c.FollowerName, &c.FollowerEndUserID}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	ch.CreatedAt = fromMS(chCreated)
