@@ -27,18 +27,7 @@ func TestInBatchFollowerText(t *testing.T) {
 		ctx := context.Background()
 		w := testenv.NewWorld(t, db)
 		batched := db.Dialect() == "postgres"
-		var (
-			followers []*regulars.Follower
-			convs     []*regulars.Conversation
-		)
-		for i := range 4 {
-			f := w.AddFollower(t, fmt.Sprintf("TEXT%d", i), []*regulars.Channel{w.Channel})
-			c, err := db.EnsureConversation(ctx, w.Tenant.ID, w.Partner.ID, w.Channel.ID, f.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			followers, convs = append(followers, f), append(convs, c)
-		}
+		followers, convs := addConversations(t, db, w, "TEXT", 4)
 		finished := convs[3]
 		finished.Status = regulars.ConversationFinished
 		if err := db.SetConversationState(ctx, finished); err != nil {
@@ -244,4 +233,18 @@ func TestInBatchFollowerText(t *testing.T) {
 			}
 		}
 	})
+}
+
+// addConversations adds n followers of w's channel, each with a
+// conversation with it.
+func addConversations(t *testing.T, db *store.DB, w *testenv.World, prefix string, n int) (followers []*regulars.Follower, convs []*regulars.Conversation) {
+	for i := range n {
+		f := w.AddFollower(t, fmt.Sprintf("%s%d", prefix, i), []*regulars.Channel{w.Channel})
+		c, err := db.EnsureConversation(context.Background(), w.Tenant.ID, w.Partner.ID, w.Channel.ID, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		followers, convs = append(followers, f), append(convs, c)
+	}
+	return followers, convs
 }

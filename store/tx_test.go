@@ -127,15 +127,7 @@ func TestInBatchIsolatesEachCallersFunction(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := testenv.NewWorld(t, db)
-		var convs []*regulars.Conversation
-		for i := range 3 {
-			f := w.AddFollower(t, fmt.Sprintf("BATCH%d", i), []*regulars.Channel{w.Channel})
-			c, err := db.EnsureConversation(ctx, w.Tenant.ID, w.Partner.ID, w.Channel.ID, f.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			convs = append(convs, c)
-		}
+		_, convs := addConversations(t, db, w, "BATCH", 3)
 		boom := errors.New("boom")
 		const callers = 150
 		var (
