@@ -36,6 +36,14 @@ type Config struct {
 	// and ChatSendRate a second after that.
 	ChatSendRate  float64
 	ChatSendBurst int
+	// Uploaded files go to this S3-compatible bucket
+	// (https://host/bucket[/prefix]) instead of the data folder; its keys
+	// come from the environment only (not flags, which other users of the
+	// machine can see).
+	FilesS3URL       string
+	FilesS3Region    string
+	FilesS3AccessKey string
+	FilesS3SecretKey string
 }
 
 // Map defaults: OpenStreetMap's tiles and Nominatim. Heavy use of either
@@ -63,6 +71,10 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TileAttribution, "tile-attribution", env("REGULARS_TILE_ATTRIBUTION", DefaultTileAttribution), "HTML credit of the map tiles (REGULARS_TILE_ATTRIBUTION)")
 	fs.IntVar(&c.ChatMaxAttachmentMB, "chat-max-attachment", envInt("REGULARS_CHAT_MAX_ATTACHMENT_MB", 10), "largest chat attachment (picture or PDF) in MiB (REGULARS_CHAT_MAX_ATTACHMENT_MB)")
 	fs.Float64Var(&c.ChatSendRate, "chat-send-rate", envFloat("REGULARS_CHAT_SEND_RATE", 5), "chat messages a connection may send per second after its burst; 0 is the default (REGULARS_CHAT_SEND_RATE)")
+	fs.StringVar(&c.FilesS3URL, "files-s3", env("REGULARS_FILES_S3_URL", ""), "store uploaded files in this S3-compatible bucket, https://host/bucket[/prefix], instead of the data folder; keys in REGULARS_FILES_S3_ACCESS_KEY and REGULARS_FILES_S3_SECRET_KEY (REGULARS_FILES_S3_URL)")
+	fs.StringVar(&c.FilesS3Region, "files-s3-region", env("REGULARS_FILES_S3_REGION", "us-east-1"), "region of the S3 bucket (REGULARS_FILES_S3_REGION)")
+	c.FilesS3AccessKey = env("REGULARS_FILES_S3_ACCESS_KEY", os.Getenv("AWS_ACCESS_KEY_ID"))
+	c.FilesS3SecretKey = env("REGULARS_FILES_S3_SECRET_KEY", os.Getenv("AWS_SECRET_ACCESS_KEY"))
 	fs.IntVar(&c.ChatSendBurst, "chat-send-burst", envInt("REGULARS_CHAT_SEND_BURST", 20), "chat messages a connection may send at once; 0 is the default (REGULARS_CHAT_SEND_BURST)")
 }
 

@@ -1,6 +1,6 @@
-// Package files stores uploaded files (chat attachments, media): on the
-// local disk under the data folder by default. Another backend (an
-// S3-compatible bucket) fits behind the same Store interface.
+// Package files stores uploaded files (chat attachments): on the local
+// disk under the data folder by default, or in an S3-compatible bucket
+// (S3), which several app nodes can share.
 package files
 
 import (

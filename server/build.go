@@ -79,6 +79,16 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		a.Geocoder = geo.NewNominatim(cfg.GeocoderURL, "Regulars (+"+cfg.BaseURL+")")
 	}
 	a.Files = files.NewDisk(filepath.Join(cfg.DataDir, "files"))
+	if cfg.FilesS3URL != "" {
+		s3, err := files.NewS3(files.S3Config{URL: cfg.FilesS3URL, Region: cfg.FilesS3Region, AccessKey: cfg.FilesS3AccessKey, SecretKey: cfg.FilesS3SecretKey})
+		if err == nil {
+			err = s3.Check(ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
+		a.Files = s3
+	}
 	a.ChatMaxAttachment = int64(cfg.ChatMaxAttachmentMB) << 20
 	var pgBus *realtime.PGBus
 	if db.Dialect() == "postgres" {

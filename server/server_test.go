@@ -1,12 +1,21 @@
 package server_test
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"regulars"
+	"regulars/app"
+	"regulars/config"
+	"regulars/files"
 	"regulars/internal/testenv"
+	"regulars/server"
 	"regulars/store"
 )
 
@@ -68,4 +77,55 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 			t.Error("/metrics labels series with raw paths")
 		}
 	})
+}
+
+// Attachments in an S3-compatible bucket (-files-s3): a follower's picture
+// goes to the bucket under the prefix, the follower downloads it over
+// HTTP, and a node whose bucket is missing does not start.
+func TestAttachmentsInS3(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.OpenSQLite(t)
+	s3URL := testenv.FakeS3(t, "uploads")
+	srv := testenv.NewServer(t, db, func(c *config.Config) {
+		c.FilesS3URL, c.FilesS3AccessKey, c.FilesS3SecretKey = s3URL+"/uploads/regulars", "key", "secret"
+	})
+	bucket, ok := srv.App.Files.(*files.S3)
+	if !ok {
+		t.Fatalf("the node stores files in %T, want the S3 bucket", srv.App.Files)
+	}
+	w := testenv.NewWorld(t, db)
+	f := w.AddFollower(t, "S3FAN", []*regulars.Channel{w.Channel})
+	img := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{9}, 4000)...)
+	_, m, err := srv.App.FollowerSendAttachment(ctx, &app.FollowerActor{Follower: f, Tenant: w.Tenant}, w.Channel.ID, app.Upload{Name: "map.png", Body: bytes.NewReader(img)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In the bucket, under the prefix.
+	direct, err := files.NewS3(files.S3Config{URL: s3URL + "/uploads", AccessKey: "key", SecretKey: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := direct.Open(ctx, "regulars/"+m.Attachment.StorageKey)
+	if err != nil {
+		t.Fatalf("the attachment is not in the bucket under the prefix: %v", err)
+	}
+	obj.Close()
+	if _, err := bucket.Open(ctx, m.Attachment.StorageKey); err != nil {
+		t.Fatal(err)
+	}
+
+	token := "rgf_" + app.NewSecret("")
+	if err := db.CreateFollowerToken(ctx, f.ID, app.HashSecret(token), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.Client(t).Do("GET", fmt.Sprintf("/api/v1/follower/attachments/%d", m.AttachmentID), nil, http.Header{"Authorization": {"Bearer " + token}})
+	if r.StatusCode != http.StatusOK || r.Body != string(img) || r.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("download: %d, %d bytes, %s", r.StatusCode, len(r.Body), r.Header.Get("Content-Type"))
+	}
+
+	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: db.URL(), BaseURL: "http://127.0.0.1", FilesS3URL: s3URL + "/nobucket", FilesS3AccessKey: "key", FilesS3SecretKey: "secret"}
+	if _, err := server.Assemble(ctx, cfg, testenv.Logger(t), db); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("a node with a missing bucket: %v, want it not to start", err)
+	}
 }
