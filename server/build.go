@@ -120,6 +120,19 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		fmt.Fprintln(w, "# HELP regulars_realtime_connections Open WebSocket connections of this node.")
 		fmt.Fprintln(w, "# TYPE regulars_realtime_connections gauge")
 		fmt.Fprintf(w, "regulars_realtime_connections %d\n", p.Realtime.Connections())
+		b := db.BatchStats()
+		for _, c := range []struct {
+			name, help string
+			n          int64
+		}{
+			{"batches", "Group-commit transactions (chat messages of many callers committed together).", b.Batches},
+			{"batched_functions", "Callers' writes in group-commit transactions.", b.Functions},
+			{"batch_reruns", "Group-commit transactions run again write by write because one failed.", b.Reruns},
+			{"batch_text_fallbacks", "Group-commit transactions whose followers' messages could not be stored together and ran write by write.", b.TextFallbacks},
+			{"batched_texts", "Followers' chat messages stored together by group commit.", b.TextsStored},
+		} {
+			fmt.Fprintf(w, "# HELP regulars_store_%s_total %s\n# TYPE regulars_store_%s_total counter\nregulars_store_%s_total %d\n", c.name, c.help, c.name, c.name, c.n)
+		}
 		if pgBus != nil {
 			listening := 0
 			if pgBus.Listening() {

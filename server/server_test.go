@@ -52,6 +52,21 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 		}
 		c.Get("/admin/users/999999") // another partner's or missing: 404
 		srv.Client(t).Get("/no/such/page")
+		// A follower's two messages: the first starts the conversation, the
+		// second is stored by the batch's statements on PostgreSQL.
+		f := w.AddFollower(t, "METRICS", []*regulars.Channel{w.Channel})
+		fa := &app.FollowerActor{Follower: f, Tenant: w.Tenant}
+		conv, _, err := srv.App.FollowerSend(context.Background(), fa, w.Channel.ID, app.FollowerMessage{Text: "Hello"})
+		if err == nil {
+			_, _, err = srv.App.FollowerSendTo(context.Background(), fa, conv.ID, app.FollowerMessage{Text: "Again"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		batchedTexts := 0
+		if db.Dialect() == "postgres" {
+			batchedTexts = 1
+		}
 
 		m := srv.Client(t).Get("/metrics")
 		if m.StatusCode != http.StatusOK || !strings.HasPrefix(m.Header.Get("Content-Type"), "text/plain") {
@@ -64,6 +79,8 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 			`regulars_http_requests_total{method="GET",route="/",status="4xx"} 1`, // the catch-all: unknown paths never become labels
 			`regulars_http_request_duration_seconds_count{method="GET",route="GET /admin/users",status="2xx"} 3`,
 			`regulars_http_request_duration_seconds_bucket{method="GET",route="GET /admin/users",status="2xx",le="+Inf"} 3`,
+			"regulars_store_batches_total ", "regulars_store_batch_text_fallbacks_total 0\n",
+			fmt.Sprintf("regulars_store_batched_texts_total %d\n", batchedTexts),
 		} {
 			if !strings.Contains(m.Body, want) {
 				t.Errorf("/metrics lacks %s", want)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,6 +55,29 @@ type batchLane struct {
 type batching struct {
 	once  sync.Once
 	lanes []*batchLane
+	// What BatchStats reports.
+	batches, functions, reruns, textFallbacks, textsStored atomic.Int64
+}
+
+// BatchStats counts what group commit has done since the store opened.
+type BatchStats struct {
+	Batches   int64 // transactions run (a batch run again counts once)
+	Functions int64 // callers' functions and messages in them
+	// Batches run again function by function, each in a savepoint,
+	// because a function failed.
+	Reruns int64
+	// Batches whose followers' messages could not be stored together
+	// (InBatchFollowerText) and ran function by function: a rise means
+	// the batched statements fail.
+	TextFallbacks int64
+	TextsStored   int64 // followers' messages the batched statements stored
+}
+
+// BatchStats returns the counts of group commit.
+func (db *DB) BatchStats() BatchStats {
+	b := &db.batches
+	return BatchStats{Batches: b.batches.Load(), Functions: b.functions.Load(), Reruns: b.reruns.Load(),
+		TextFallbacks: b.textFallbacks.Load(), TextsStored: b.textsStored.Load()}
 }
 
 func (db *DB) batchLanes() []*batchLane {
@@ -139,12 +163,25 @@ func (l *batchLane) run() {
 // when one fails does the batch run again with each function in a
 // savepoint, so that the failure is that function's alone.
 func (db *DB) runBatch(jobs []*batchJob) {
+	stats := &db.batches
+	stats.batches.Add(1)
+	stats.functions.Add(int64(len(jobs)))
 	var err error
 	savepoints := false
+	defer func() {
+		if err == nil {
+			for _, j := range jobs {
+				if j.handled {
+					stats.textsStored.Add(1)
+				}
+			}
+		}
+	}()
 	for attempt := 0; attempt < batchAttempts; attempt++ {
 		err = db.tryBatch(jobs, savepoints)
 		if errors.Is(err, errTextsFailed) {
 			// Function by function instead.
+			stats.textFallbacks.Add(1)
 			savepoints, err = true, nil
 			attempt--
 			continue
@@ -160,6 +197,7 @@ func (db *DB) runBatch(jobs []*batchJob) {
 				time.Sleep(time.Duration(attempt+1) * 15 * time.Millisecond)
 				continue
 			}
+			stats.reruns.Add(1)
 			savepoints, err = true, nil
 			attempt--
 			continue

@@ -137,6 +137,15 @@ func TestInBatchFollowerText(t *testing.T) {
 				t.Errorf("caller %d: conversation after it %+v, message seq %d", i, c, s.Seq)
 			}
 		}
+		handled := 0
+		for _, r := range results {
+			if r.handled {
+				handled++
+			}
+		}
+		if got := db.BatchStats().TextsStored; got != int64(handled) {
+			t.Errorf("BatchStats counts %d messages stored together, %d callers were told so", got, handled)
+		}
 		if batched && reopened != 1 {
 			t.Errorf("%d messages to the finished conversation ran the slow function, want the one that reopened it", reopened)
 		}
@@ -183,6 +192,7 @@ func TestInBatchFollowerText(t *testing.T) {
 		// A message PostgreSQL cannot store (a NUL byte) fails the batch's
 		// statement: the batch runs again function by function, and only
 		// that caller fails. (SQLite stores it.)
+		before := db.BatchStats()
 		bad := send(30, func(i int) (*regulars.Follower, int64, string, error) {
 			k := i % len(convs)
 			if i == 13 {
@@ -203,6 +213,9 @@ func TestInBatchFollowerText(t *testing.T) {
 				continue
 			}
 			want[conv.ID] = append(want[conv.ID], "text "+r.text.Message.ClientID)
+		}
+		if after := db.BatchStats(); batched && after.TextFallbacks == before.TextFallbacks {
+			t.Error("the batch with the NUL byte did not fall back to function by function (BatchStats)")
 		}
 
 		for _, conv := range convs {
