@@ -37,8 +37,8 @@ type App struct {
 	// Segments answers segment counts and targeting from memory (see
 	// package segindex); it is also the Targeting hook.
 	Segments *segindex.Index
-	// MediaDir holds uploaded files (channel logos, engagement images).
-	MediaDir string
+	// Media holds uploaded pictures (channel logos, engagement images).
+	Media files.Store
 	// JobInterval is how often the background jobs look for work.
 	JobInterval time.Duration
 	// FollowerTokenTTL is how long a follower's sign-in lasts.

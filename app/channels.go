@@ -5,13 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
 	"regulars"
+	"regulars/files"
 )
 
 // ChannelInput is what the channel form sends.
@@ -120,7 +120,7 @@ var imageTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "i
 
 // SaveImage stores an uploaded picture under the media folder and returns
 // its file name. The type is decided from the content, never the name.
-func (a *App) SaveImage(data []byte, field string) (string, error) {
+func (a *App) SaveImage(ctx context.Context, data []byte, field string) (string, error) {
 	if len(data) == 0 {
 		return "", regulars.Validation{field: "Choose a picture file."}.Err()
 	}
@@ -131,35 +131,52 @@ func (a *App) SaveImage(data []byte, field string) (string, error) {
 	if !ok {
 		return "", regulars.Validation{field: "Use a PNG, JPEG, GIF or WebP picture."}.Err()
 	}
-	if a.MediaDir == "" {
-		return "", regulars.Errorf(regulars.EINTERNAL, "no media folder configured")
-	}
-	if err := os.MkdirAll(a.MediaDir, 0o750); err != nil {
-		return "", err
+	if a.Media == nil {
+		return "", regulars.Errorf(regulars.EINTERNAL, "no media store configured")
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
 	name := hex.EncodeToString(b) + ext
-	if err := os.WriteFile(filepath.Join(a.MediaDir, name), data, 0o640); err != nil {
+	if _, err := a.Media.Put(ctx, name, bytes.NewReader(data)); err != nil {
 		return "", err
 	}
 	return name, nil
 }
 
-// MediaPath returns the file of a stored picture, or "" for a name that
-// is not one SaveImage could have made.
-func (a *App) MediaPath(name string) string {
-	if a.MediaDir == "" || name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
-		return ""
+// mediaName reports whether name is one SaveImage could have made.
+func mediaName(name string) bool {
+	if name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		return false
 	}
-	ok := false
 	for _, ext := range imageTypes {
-		ok = ok || strings.HasSuffix(name, ext)
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
 	}
-	if !ok {
-		return ""
+	return false
+}
+
+// OpenMedia opens a stored picture; a name SaveImage could not have made
+// is not found.
+func (a *App) OpenMedia(ctx context.Context, name string) (files.File, error) {
+	if a.Media == nil || !mediaName(name) {
+		return nil, regulars.ErrNotFound("picture")
 	}
-	return filepath.Join(a.MediaDir, name)
+	return a.Media.Open(ctx, name)
+}
+
+// mediaSize is the size of a stored picture, 0 when there is none.
+func (a *App) mediaSize(ctx context.Context, name string) int64 {
+	f, err := a.OpenMedia(ctx, name)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // SetChannelLogo stores an uploaded logo for a channel.
@@ -171,17 +188,13 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 	if err != nil {
 		return nil, err
 	}
-	name, err := a.SaveImage(bytes.Clone(data), "logo")
+	name, err := a.SaveImage(ctx, bytes.Clone(data), "logo")
 	if err != nil {
 		return nil, err
 	}
 	// The logo counts against the partner's storage; the one it replaces
 	// gives its space back.
-	var oldSize int64
-	old := a.MediaPath(c.Logo)
-	if fi, err := os.Stat(old); old != "" && err == nil {
-		oldSize = fi.Size()
-	}
+	oldSize := a.mediaSize(ctx, c.Logo)
 	err = a.DB.InTx(ctx, func(ctx context.Context) error {
 		if err := a.ReserveStorage(ctx, actor.User.TenantID, actor.PartnerID(), int64(len(data))-oldSize); err != nil {
 			return err
@@ -189,13 +202,20 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 		return a.DB.SetChannelLogo(ctx, actor.PartnerID(), id, name)
 	})
 	if err != nil {
-		os.Remove(a.MediaPath(name))
+		a.deleteMedia(name)
 		return nil, err
 	}
-	if old != "" {
-		os.Remove(old)
+	if mediaName(c.Logo) {
+		a.deleteMedia(c.Logo)
 	}
 	c.Logo = name
 	a.catalogChanged()
 	return c, nil
+}
+
+// deleteMedia removes a stored picture nothing refers to any more.
+func (a *App) deleteMedia(name string) {
+	if err := a.Media.Delete(context.Background(), name); err != nil {
+		a.Log.Warn("deleting a picture", "name", name, "err", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"regulars"
 	"regulars/app"
+	"regulars/files"
 	"regulars/internal/testenv"
 	"regulars/mail"
 	"regulars/store"
@@ -504,7 +505,7 @@ func TestStorageAllowanceCountsPackageAndAddons(t *testing.T) {
 		}
 		// A channel logo counts too: refused when it does not fit, and a
 		// replaced logo gives its space back.
-		e.a.MediaDir = t.TempDir()
+		e.a.Media = files.NewDisk(t.TempDir())
 		full := 11*regulars.GB - st.Used - 1_000_000
 		if err := e.a.ReserveStorage(e.ctx, tID, pID, full); err != nil {
 			t.Fatal(err)

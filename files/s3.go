@@ -73,6 +73,13 @@ func (s *S3) Check(ctx context.Context) error {
 	return nil
 }
 
+// Sub is the store of the keys under folder in the same bucket.
+func (s *S3) Sub(folder string) *S3 {
+	sub := *s
+	sub.prefix += strings.Trim(folder, "/") + "/"
+	return &sub
+}
+
 func (s *S3) key(key string) (string, error) {
 	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "..") {
 		return "", fmt.Errorf("files: bad key %q", key)

@@ -70,7 +70,7 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		return nil, err
 	}
 	a := app.New(db, mailer, log, cfg.BaseURL)
-	a.MediaDir = filepath.Join(cfg.DataDir, "media")
+	a.Media = files.NewDisk(filepath.Join(cfg.DataDir, "media"))
 	a.MapTiles = app.MapTiles{URL: cfg.TileURL, Attribution: cfg.TileAttribution}
 	if a.MapTiles.URL == "" {
 		a.MapTiles = app.MapTiles{URL: config.DefaultTileURL, Attribution: config.DefaultTileAttribution}
@@ -87,7 +87,7 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		if err != nil {
 			return nil, err
 		}
-		a.Files = s3
+		a.Files, a.Media = s3, s3.Sub("media")
 	}
 	a.ChatMaxAttachment = int64(cfg.ChatMaxAttachmentMB) << 20
 	var pgBus *realtime.PGBus

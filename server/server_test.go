@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,10 +98,11 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	})
 }
 
-// Attachments in an S3-compatible bucket (-files-s3): a follower's picture
+// Files in an S3-compatible bucket (-files-s3): a follower's picture
 // goes to the bucket under the prefix, the follower downloads it over
-// HTTP, and a node whose bucket is missing does not start.
-func TestAttachmentsInS3(t *testing.T) {
+// HTTP; channel pictures go to its media folder and are served from it;
+// a node whose bucket is missing does not start.
+func TestFilesInS3(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.OpenSQLite(t)
@@ -141,8 +144,50 @@ func TestAttachmentsInS3(t *testing.T) {
 		t.Fatalf("download: %d, %d bytes, %s", r.StatusCode, len(r.Body), r.Header.Get("Content-Type"))
 	}
 
+	// Pictures (logos, engagement images) go to the bucket's media folder
+	// and are served from there.
+	logo, err := srv.App.SaveImage(ctx, img, "logo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj, err := direct.Open(ctx, "regulars/media/"+logo); err != nil {
+		t.Fatalf("the picture is not in the bucket's media folder: %v", err)
+	} else {
+		obj.Close()
+	}
+	if r := srv.Client(t).Get("/media/" + logo); r.StatusCode != http.StatusOK || r.Body != string(img) || r.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("/media/%s: %d, %d bytes, %s", logo, r.StatusCode, len(r.Body), r.Header.Get("Content-Type"))
+	}
+	if r := srv.Client(t).Get("/media/0000.png"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("a missing picture: %d", r.StatusCode)
+	}
+
 	cfg := &config.Config{DataDir: t.TempDir(), DatabaseURL: db.URL(), BaseURL: "http://127.0.0.1", FilesS3URL: s3URL + "/nobucket", FilesS3AccessKey: "key", FilesS3SecretKey: "secret"}
 	if _, err := server.Assemble(ctx, cfg, testenv.Logger(t), db); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("a node with a missing bucket: %v, want it not to start", err)
+	}
+}
+
+// Pictures on the local disk (the default): stored under <data>/media and
+// served from there; names SaveImage could not have made are not found.
+func TestMediaOnDisk(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NewServer(t, testenv.OpenSQLite(t))
+	img := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{5}, 500)...)
+	name, err := srv.App.SaveImage(context.Background(), img, "logo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(srv.Config.DataDir, "media", name)); err != nil {
+		t.Fatalf("the picture is not in the media folder: %v", err)
+	}
+	c := srv.Client(t)
+	if r := c.Get("/media/" + name); r.StatusCode != http.StatusOK || r.Body != string(img) || r.Header.Get("Cache-Control") == "" {
+		t.Fatalf("/media/%s: %d, %d bytes", name, r.StatusCode, len(r.Body))
+	}
+	for _, bad := range []string{"/media/.." + name, "/media/x.txt", "/media/missing.png"} {
+		if r := c.Get(bad); r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", bad, r.StatusCode)
+		}
 	}
 }

@@ -76,14 +76,19 @@ var engagementKinds = []engagementKind{
 }
 
 func (h *Handler) media(w http.ResponseWriter, r *http.Request) {
-	path := h.app.MediaPath(r.PathValue("name"))
-	if path == "" {
+	name := r.PathValue("name")
+	f, err := h.app.OpenMedia(r.Context(), name)
+	if err != nil {
+		if regulars.ErrorCode(err) != regulars.ENOTFOUND {
+			h.app.Log.Error("opening a picture", "name", name, "err", err)
+		}
 		http.NotFound(w, r)
 		return
 	}
+	defer f.Close()
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	http.ServeFile(w, r, path)
+	http.ServeContent(w, r, name, time.Time{}, f)
 }
 
 // ---- Channels ----
@@ -371,7 +376,7 @@ func (h *Handler) engagementInput(r *http.Request) (app.EngagementInput, error) 
 	var image string
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		if data, ok := uploaded(r, "image"); ok && len(data) > 0 {
-			name, err := h.app.SaveImage(data, "image")
+			name, err := h.app.SaveImage(r.Context(), data, "image")
 			if err != nil {
 				return app.EngagementInput{}, err
 			}
