@@ -30,7 +30,7 @@ import (
 type FollowerText struct {
 	Follower       *regulars.Follower
 	ConversationID int64
-	Message        *regulars.ChatMessage // author follower, no attachment; it is not changed
+	Message        *regulars.ChatMessage // not changed; other than a follower's plain message, slow stores it
 	// Check refuses the message in its chat context, read with the
 	// conversation locked (it does no database work).
 	Check func(cc *ChatContext) error
@@ -50,7 +50,7 @@ type FollowerText struct {
 // function by function after a failure) slow runs instead, as InBatch
 // runs it; handled reports whether the batch stored it.
 func (db *DB) InBatchFollowerText(ctx context.Context, t *FollowerText, slow func(ctx context.Context) error) (handled bool, err error) {
-	if _, inTx := ctx.Value(txKey{}).(*sql.Tx); inTx || db.dialect != postgres {
+	if _, inTx := ctx.Value(txKey{}).(*sql.Tx); inTx || db.dialect != postgres || !t.batchable() {
 		return false, db.InBatch(ctx, t.ConversationID, slow)
 	}
 	j := &batchJob{ctx: ctx, fn: slow, text: t}
@@ -58,6 +58,15 @@ func (db *DB) InBatchFollowerText(ctx context.Context, t *FollowerText, slow fun
 		return false, err
 	}
 	return j.handled, nil
+}
+
+// batchable reports whether the batched statement stores t's message as
+// it is: it writes a follower's message with no user, event, attachment
+// or engagement.
+func (t *FollowerText) batchable() bool {
+	m := t.Message
+	return m.Author == regulars.AuthorFollower && m.Kind != regulars.MessageSystem && m.UserID == 0 && m.Event == "" &&
+		m.AttachmentID == 0 && m.EngagementID == 0
 }
 
 // runTexts stores the text jobs in tx, in rounds that hold one message
@@ -118,11 +127,7 @@ func (db *DB) textRound(tx *sql.Tx, jobs []*batchJob) error {
 	for i, j := range jobs {
 		ids[i] = j.text.ConversationID
 	}
-	type locked struct {
-		cc       *ChatContext
-		follower int64
-	}
-	found := make(map[int64]locked, len(jobs))
+	found := make(map[int64]*ChatContext, len(jobs))
 	rows, err := tx.QueryContext(bg, pgChatContextsLock, ids)
 	if err != nil {
 		return err
@@ -135,7 +140,7 @@ func (db *DB) textRound(tx *sql.Tx, jobs []*batchJob) error {
 			return err
 		}
 		cc.Conversation.FollowerID = follower
-		found[cc.Conversation.ID] = locked{cc, follower}
+		found[cc.Conversation.ID] = cc
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -152,12 +157,11 @@ func (db *DB) textRound(tx *sql.Tx, jobs []*batchJob) error {
 	)
 	for _, j := range jobs {
 		t := j.text
-		l, ok := found[t.ConversationID]
-		if !ok || l.follower != t.Follower.ID || l.cc.Channel.TenantID != t.Follower.TenantID {
+		cc, ok := found[t.ConversationID]
+		if !ok || cc.Conversation.FollowerID != t.Follower.ID || cc.Channel.TenantID != t.Follower.TenantID {
 			j.err = regulars.ErrNotFound("conversation")
 			continue
 		}
-		cc := l.cc
 		c := cc.Conversation
 		c.FollowerName, c.FollowerEndUserID = t.Follower.Name, t.Follower.EndUserID
 		if j.err = t.Check(cc); j.err != nil {
@@ -198,7 +202,7 @@ func (db *DB) textRound(tx *sql.Tx, jobs []*batchJob) error {
 		}
 		for _, j := range store {
 			t := j.text
-			cc := found[t.ConversationID].cc
+			cc := found[t.ConversationID]
 			if id, ok := stored[t.ConversationID]; ok {
 				m, after := messages[t.ConversationID], next[t.ConversationID]
 				m.ID = id

@@ -218,6 +218,18 @@ func TestInBatchFollowerText(t *testing.T) {
 			t.Error("the batch with the NUL byte did not fall back to function by function (BatchStats)")
 		}
 
+		// A message the batched statement would not store as it is (here
+		// one naming an event) goes to its slow function.
+		odd := &regulars.ChatMessage{Author: regulars.AuthorFollower, Kind: regulars.MessageText, Text: "text odd", Event: "odd", ClientID: "odd"}
+		var oddStored *regulars.ChatMessage
+		noCheck := func(*store.ChatContext) error { return nil }
+		oddHandled, err := db.InBatchFollowerText(ctx, &store.FollowerText{Follower: followers[0], ConversationID: convs[0].ID, Message: odd, Check: noCheck},
+			slow(followers[0], convs[0].ID, odd, &oddStored, noCheck))
+		if err != nil || oddHandled || oddStored == nil || oddStored.Event != "odd" {
+			t.Errorf("a message with an event: handled %v, slow stored %+v, %v", oddHandled, oddStored, err)
+		}
+		want[convs[0].ID] = append(want[convs[0].ID], "text odd")
+
 		for _, conv := range convs {
 			msgs, err := db.ChatMessagesAfter(ctx, conv.ID, 0, 1000)
 			if err != nil {
