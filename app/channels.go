@@ -118,18 +118,28 @@ const MaxImageBytes = 2 << 20
 // imageTypes are the picture formats accepted, by sniffed content type.
 var imageTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
-// SaveImage stores an uploaded picture under the media folder and returns
-// its file name. The type is decided from the content, never the name.
-func (a *App) SaveImage(ctx context.Context, data []byte, field string) (string, error) {
+// checkImage returns the file extension of an uploaded picture, or what is
+// wrong with it. The type is decided from the content, never the name.
+func checkImage(data []byte) (ext, problem string) {
 	if len(data) == 0 {
-		return "", regulars.Validation{field: "Choose a picture file."}.Err()
+		return "", "Choose a picture file."
 	}
 	if len(data) > MaxImageBytes {
-		return "", regulars.Validation{field: "The picture is larger than 2 MB."}.Err()
+		return "", "The picture is larger than 2 MB."
 	}
 	ext, ok := imageTypes[http.DetectContentType(data)]
 	if !ok {
-		return "", regulars.Validation{field: "Use a PNG, JPEG, GIF or WebP picture."}.Err()
+		return "", "Use a PNG, JPEG, GIF or WebP picture."
+	}
+	return ext, ""
+}
+
+// SaveImage stores an uploaded picture under the media folder and returns
+// its file name.
+func (a *App) SaveImage(ctx context.Context, data []byte, field string) (string, error) {
+	ext, problem := checkImage(data)
+	if problem != "" {
+		return "", regulars.Validation{field: problem}.Err()
 	}
 	if a.Media == nil {
 		return "", regulars.Errorf(regulars.EINTERNAL, "no media store configured")
@@ -139,6 +149,33 @@ func (a *App) SaveImage(ctx context.Context, data []byte, field string) (string,
 	name := hex.EncodeToString(b) + ext
 	if _, err := a.Media.Put(ctx, name, bytes.NewReader(data)); err != nil {
 		return "", err
+	}
+	return name, nil
+}
+
+// replaceImage stores an uploaded picture that takes the place of old
+// (none when ""), and runs write with its name in one transaction with
+// reserving its storage, less the old picture's: the partner's storage
+// counts only pictures in use. When that fails the new picture is removed
+// again; when it succeeds, the old one.
+func (a *App) replaceImage(ctx context.Context, tenantID, partnerID int64, field, old string, data []byte, write func(ctx context.Context, name string) error) (string, error) {
+	name, err := a.SaveImage(ctx, bytes.Clone(data), field)
+	if err != nil {
+		return "", err
+	}
+	oldSize := a.mediaSize(ctx, old)
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		if err := a.ReserveStorage(ctx, tenantID, partnerID, int64(len(data))-oldSize); err != nil {
+			return err
+		}
+		return write(ctx, name)
+	})
+	if err != nil {
+		a.deleteMedia(name)
+		return "", err
+	}
+	if mediaName(old) {
+		a.deleteMedia(old)
 	}
 	return name, nil
 }
@@ -188,25 +225,11 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 	if err != nil {
 		return nil, err
 	}
-	name, err := a.SaveImage(ctx, bytes.Clone(data), "logo")
-	if err != nil {
-		return nil, err
-	}
-	// The logo counts against the partner's storage; the one it replaces
-	// gives its space back.
-	oldSize := a.mediaSize(ctx, c.Logo)
-	err = a.DB.InTx(ctx, func(ctx context.Context) error {
-		if err := a.ReserveStorage(ctx, actor.User.TenantID, actor.PartnerID(), int64(len(data))-oldSize); err != nil {
-			return err
-		}
+	name, err := a.replaceImage(ctx, actor.User.TenantID, actor.PartnerID(), "logo", c.Logo, data, func(ctx context.Context, name string) error {
 		return a.DB.SetChannelLogo(ctx, actor.PartnerID(), id, name)
 	})
 	if err != nil {
-		a.deleteMedia(name)
 		return nil, err
-	}
-	if mediaName(c.Logo) {
-		a.deleteMedia(c.Logo)
 	}
 	c.Logo = name
 	a.catalogChanged()

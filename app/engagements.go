@@ -20,7 +20,9 @@ type EngagementInput struct {
 	Description string
 	StartsAt    string // YYYY-MM-DDTHH:MM (UTC) or YYYY-MM-DD; empty: on publish
 	EndsAt      string // empty: open-ended
-	Image       string // stored file name (SaveImage); "" keeps none
+	// Image is an uploaded picture, stored when the rest is valid and
+	// counted against the partner's storage; nil keeps the current one.
+	Image []byte
 	// CooldownHours is the least time between two firings of the
 	// engagement for one follower by its targeting locations (empty: 24,
 	// or the engagement's current value).
@@ -142,8 +144,10 @@ func (a *App) buildEngagement(ctx context.Context, actor *Actor, kind string, in
 		cooldown = max(1, old.CooldownSeconds/3600)
 	}
 	e.CooldownSeconds = num(v, "cooldown_hours", in.CooldownHours, cooldown, 1, 24*365) * 3600
-	if in.Image != "" {
-		e.Image = in.Image
+	if in.Image != nil {
+		if _, problem := checkImage(in.Image); problem != "" {
+			v.Add("image", problem)
+		}
 	}
 	switch kind {
 	case regulars.KindMessage:
@@ -356,7 +360,23 @@ func (a *App) CreateEngagement(ctx context.Context, actor *Actor, kind string, i
 	if err := a.buildEngagement(ctx, actor, kind, in, e, nil); err != nil {
 		return nil, err
 	}
-	return e, a.DB.CreateEngagement(ctx, e)
+	if err := a.saveEngagement(ctx, e, "", in.Image, a.DB.CreateEngagement); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// saveEngagement writes e with write, storing its new picture first when
+// there is one (replacing old).
+func (a *App) saveEngagement(ctx context.Context, e *regulars.Engagement, old string, image []byte, write func(context.Context, *regulars.Engagement) error) error {
+	if image == nil {
+		return write(ctx, e)
+	}
+	_, err := a.replaceImage(ctx, e.TenantID, e.PartnerID, "image", old, image, func(ctx context.Context, name string) error {
+		e.Image = name
+		return write(ctx, e)
+	})
+	return err
 }
 
 // UpdateEngagement saves an engagement. Dates and channel change only while
@@ -376,7 +396,7 @@ func (a *App) UpdateEngagement(ctx context.Context, actor *Actor, kind string, i
 	if err := a.buildEngagement(ctx, actor, kind, in, &e, old); err != nil {
 		return nil, err
 	}
-	if err := a.DB.UpdateEngagement(ctx, &e); err != nil {
+	if err := a.saveEngagement(ctx, &e, old.Image, in.Image, a.DB.UpdateEngagement); err != nil {
 		return nil, err
 	}
 	a.catalogChanged()

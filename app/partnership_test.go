@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -667,5 +668,95 @@ func TestPackagesAreValidatedAndEditsApplyToPartners(t *testing.T) {
 		viewer := e.actor(e.w.AddUser(t, 0, "pkgviewer@tenant.example", regulars.Permissions{regulars.FeatureTenantPackages: regulars.LevelView}).Email)
 		_, err = e.a.UpdatePackage(e.ctx, viewer, e.w.Package.ID, in)
 		wantCode(t, err, regulars.EFORBIDDEN)
+	})
+}
+
+// An engagement's picture is stored only when the engagement is, counts
+// against the partner's storage, and gives its space back when replaced.
+func TestEngagementPicturesCountAgainstStorage(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newPSEnv(t, db)
+		pkg := e.pkg("Storage", regulars.AllPartnerFeatures(), map[string]int64{"storage_gb": 1})
+		tID, pID := e.w.Tenant.ID, e.w.Partner.ID
+		if err := db.SetPartnerPackage(e.ctx, tID, pID, pkg.ID, regulars.BillingMonthly); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		e.a.Media = files.NewDisk(dir)
+		stored := func() []string {
+			t.Helper()
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, de := range entries {
+				names = append(names, de.Name())
+			}
+			return names
+		}
+		used := func() int64 {
+			t.Helper()
+			st, err := e.a.PartnerStorage(e.ctx, tID, pID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Used
+		}
+		png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 300_000)...)
+		in := app.EngagementInput{ChannelID: e.w.Channel.ID, Name: "Welcome", Text: "Hello there", Image: png}
+
+		// A form that fails validation keeps no picture; nor does a file
+		// that is not a picture.
+		bad := in
+		bad.Text = ""
+		_, err := e.a.CreateEngagement(e.ctx, e.owner, regulars.KindMessage, bad)
+		wantCode(t, err, regulars.EINVALID)
+		bad = in
+		bad.Image = []byte("%PDF-1.4 not a picture")
+		_, err = e.a.CreateEngagement(e.ctx, e.owner, regulars.KindMessage, bad)
+		if fe := regulars.FieldErrors(err); !strings.Contains(fe["image"], "PNG, JPEG") {
+			t.Fatalf("a PDF as picture: %v", err)
+		}
+		if n := stored(); len(n) != 0 || used() != 0 {
+			t.Fatalf("after refused forms: files %v, used %d", n, used())
+		}
+
+		eng, err := e.a.CreateEngagement(e.ctx, e.owner, regulars.KindMessage, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := stored(); len(n) != 1 || n[0] != eng.Image || used() != int64(len(png)) {
+			t.Fatalf("after creating: files %v (image %q), used %d", n, eng.Image, used())
+		}
+		// Saving without a picture keeps it; a new one replaces it.
+		keep := in
+		keep.Image, keep.Name = nil, "Welcome!"
+		if got, err := e.a.UpdateEngagement(e.ctx, e.owner, regulars.KindMessage, eng.ID, keep); err != nil || got.Image != eng.Image {
+			t.Fatalf("update without a picture: %v, %v", got, err)
+		}
+		smaller := png[:100_000]
+		in.Image = smaller
+		got, err := e.a.UpdateEngagement(e.ctx, e.owner, regulars.KindMessage, eng.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := stored(); len(n) != 1 || n[0] != got.Image || got.Image == eng.Image || used() != int64(len(smaller)) {
+			t.Fatalf("after replacing: files %v (image %q), used %d", n, got.Image, used())
+		}
+		// Over the allowance: refused, the engagement keeps its picture
+		// and nothing else is stored.
+		st, _ := e.a.PartnerStorage(e.ctx, tID, pID)
+		if err := e.a.ReserveStorage(e.ctx, tID, pID, st.Free()-100_000); err != nil {
+			t.Fatal(err)
+		}
+		before := used()
+		in.Image = png
+		_, err = e.a.UpdateEngagement(e.ctx, e.owner, regulars.KindMessage, eng.ID, in)
+		wantCode(t, err, regulars.ELIMIT)
+		now, _ := db.Engagement(e.ctx, pID, eng.ID)
+		if n := stored(); len(n) != 1 || now.Image != got.Image || used() != before {
+			t.Fatalf("after a refused picture: files %v, image %q (was %q), used %d (was %d)", n, now.Image, got.Image, used(), before)
+		}
 	})
 }

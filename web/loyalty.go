@@ -373,14 +373,10 @@ func (h *Handler) engagements(k engagementKind) http.HandlerFunc {
 // engagementInput reads the engagement form (multipart when it carries an
 // image).
 func (h *Handler) engagementInput(r *http.Request) (app.EngagementInput, error) {
-	var image string
+	var image []byte
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		if data, ok := uploaded(r, "image"); ok && len(data) > 0 {
-			name, err := h.app.SaveImage(r.Context(), data, "image")
-			if err != nil {
-				return app.EngagementInput{}, err
-			}
-			image = name
+			image = data
 		}
 	}
 	v := func(k string) string { return r.FormValue(k) }
@@ -439,11 +435,12 @@ func (h *Handler) createEngagement(k engagementKind) http.HandlerFunc {
 	}
 }
 
-// formFail re-renders a multipart form with its values.
+// formFail re-renders a multipart form with its values; so too when what
+// it uploads does not fit the partner's storage.
 func (h *Handler) formFail(w http.ResponseWriter, r *http.Request, err error, page string, p *Page) {
-	if regulars.ErrorCode(err) == regulars.EINVALID && r.MultipartForm != nil {
+	if code := regulars.ErrorCode(err); (code == regulars.EINVALID || code == regulars.ELIMIT) && r.MultipartForm != nil {
 		p.Form = &Form{Values: r.MultipartForm.Value, Errors: regulars.FieldErrors(err), Message: regulars.ErrorMessage(err)}
-		h.render(w, r, http.StatusUnprocessableEntity, page, p)
+		h.render(w, r, statusOf(code), page, p)
 		return
 	}
 	h.fail(w, r, err, page, p)

@@ -81,13 +81,19 @@ func (f *fixtures) segmentPath(p string) (string, bool) {
 // upload posts a multipart form with a file.
 func upload(t *testing.T, c *testenv.Client, path, fileName, content string, fields ...string) *testenv.Response {
 	t.Helper()
+	return uploadAs(t, c, path, "file", fileName, content, fields...)
+}
+
+// uploadAs posts a multipart form with a file in the named field.
+func uploadAs(t *testing.T, c *testenv.Client, path, field, fileName, content string, fields ...string) *testenv.Response {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for i := 0; i+1 < len(fields); i += 2 {
 		mw.WriteField(fields[i], fields[i+1])
 	}
 	if fileName != "" {
-		fw, err := mw.CreateFormFile("file", fileName)
+		fw, err := mw.CreateFormFile(field, fileName)
 		if err != nil {
 			t.Fatal(err)
 		}
