@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -51,21 +52,22 @@ const (
 )
 
 // child starts this binary as a server process (chat-node or ws-echo) and
-// returns its address once it listens. Servers run in processes of their
-// own so that their memory is theirs alone.
-func child(ctx context.Context, suite string, args ...string) (string, func(), error) {
+// returns its address and process id once it listens. Servers run in
+// processes of their own so that their memory and CPU time are theirs
+// alone.
+func child(ctx context.Context, suite string, args ...string) (string, int, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, append([]string{suite}, args...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() {
 		cmd.Process.Signal(os.Interrupt)
@@ -81,11 +83,11 @@ func child(ctx context.Context, suite string, args ...string) (string, func(), e
 	for sc.Scan() {
 		if addr, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
 			go io.Copy(io.Discard, out)
-			return addr, stop, nil
+			return addr, cmd.Process.Pid, stop, nil
 		}
 	}
 	stop()
-	return "", nil, fmt.Errorf("%s did not start", suite)
+	return "", 0, nil, fmt.Errorf("%s did not start", suite)
 }
 
 // serveWithProbe serves h on a loopback port with /debug/memstats beside
@@ -344,6 +346,10 @@ type runSet struct {
 	Fixed      loadgen.WSResult
 	Saturated  loadgen.WSResult
 	Deliveries float64 // frames of messages delivered per second at the fixed rate, all receivers
+	// CPU time spent in the saturated run: Procs are the server and the
+	// load generator. CPUErr says why there is none (no /proc).
+	CPU        loadgen.CPUSample
+	CPUErr     error
 	Goroutines int
 	ConnsHeld  int
 }
@@ -389,7 +395,7 @@ func measureMemory(ctx context.Context, base string, n int, url func(i int) stri
 }
 
 func echoRuns(ctx context.Context, d time.Duration) (runSet, error) {
-	addr, stop, err := child(ctx, "ws-echo")
+	addr, pid, stop, err := child(ctx, "ws-echo")
 	if err != nil {
 		return runSet{}, err
 	}
@@ -438,15 +444,18 @@ func echoRuns(ctx context.Context, d time.Duration) (runSet, error) {
 	rs.Fixed = meter.Load().Result(elapsed)
 	rs.Deliveries = float64(delivered.Load()) / elapsed.Seconds()
 	// Saturated.
-	rs.Saturated = closedLoop(ctx, d, &meter, &w, func(i int, id string) { send(conns[i], id) })
+	rs.Saturated, rs.CPU, rs.CPUErr = closedLoop(ctx, d, pid, &meter, &w, func(i int, id string) { send(conns[i], id) })
 	return rs, nil
 }
 
 // closedLoop runs benchConversations senders, each waiting for its message
-// to arrive before sending the next, for d.
-func closedLoop(ctx context.Context, d time.Duration, meter *atomic.Pointer[loadgen.Meter], w *waiters, send func(i int, id string)) loadgen.WSResult {
+// to arrive before sending the next, for d, and returns what arrived and
+// the CPU time spent meanwhile by the server (process pid), by this load
+// generator and by the machine.
+func closedLoop(ctx context.Context, d time.Duration, pid int, meter *atomic.Pointer[loadgen.Meter], w *waiters, send func(i int, id string)) (loadgen.WSResult, loadgen.CPUSample, error) {
 	m := loadgen.NewMeter()
 	meter.Store(m)
+	cpu, cpuErr := loadgen.SampleCPU(pid, 0)
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
@@ -468,11 +477,17 @@ func closedLoop(ctx context.Context, d time.Duration, meter *atomic.Pointer[load
 		}()
 	}
 	wg.Wait()
-	return m.Result(time.Since(start))
+	res := m.Result(time.Since(start))
+	if cpuErr == nil {
+		var after loadgen.CPUSample
+		after, cpuErr = loadgen.SampleCPU(pid, 0)
+		cpu = after.Sub(cpu)
+	}
+	return res, cpu, cpuErr
 }
 
 func chatRuns(ctx context.Context, d time.Duration, dbURL string, cw *chatWorld) (runSet, error) {
-	addr, stop, err := child(ctx, "chat-node", "-db", dbURL)
+	addr, pid, stop, err := child(ctx, "chat-node", "-db", dbURL)
 	if err != nil {
 		return runSet{}, err
 	}
@@ -558,7 +573,7 @@ func chatRuns(ctx context.Context, d time.Duration, dbURL string, cw *chatWorld)
 	time.Sleep(time.Second)
 	rs.Fixed = meter.Load().Result(elapsed)
 	rs.Deliveries = float64(delivered.Load()) / elapsed.Seconds()
-	rs.Saturated = closedLoop(ctx, d, &meter, &w, send)
+	rs.Saturated, rs.CPU, rs.CPUErr = closedLoop(ctx, d, pid, &meter, &w, send)
 	if n := refused.Load(); n > 0 {
 		return rs, fmt.Errorf("the server refused %d messages", n)
 	}
@@ -612,6 +627,24 @@ func chatBench(ctx context.Context, o options) error {
 	row("Most messages/s (1,000 senders, each waits for its receipt)", echo.Saturated.Rate, chat.Saturated.Rate, "/s", true)
 	row("… p50 send → receipt", ms(echo.Saturated.P50), ms(chat.Saturated.P50), "ms", false)
 	row("… p99 send → receipt", ms(echo.Saturated.P99), ms(chat.Saturated.P99), "ms", false)
+	if echo.CPUErr == nil && chat.CPUErr == nil {
+		// CPU per message: both runs keep the machine busy, so the rate
+		// follows from what each message costs, and where.
+		per := func(rs runSet, d time.Duration) float64 {
+			return float64(d) / float64(time.Microsecond) / float64(max(rs.Saturated.Messages, 1))
+		}
+		part := func(name string, f func(loadgen.CPUSample) time.Duration) {
+			row(name, per(echo, f(echo.CPU)), per(chat, f(chat.CPU)), "µs", false)
+		}
+		part("… CPU per message: the server", func(c loadgen.CPUSample) time.Duration { return c.Procs[0] })
+		part("… CPU per message: the load generator", func(c loadgen.CPUSample) time.Duration { return c.Procs[1] })
+		part("… CPU per message: the rest of the machine (database server, kernel)", loadgen.CPUSample.Rest)
+		part("… CPU per message: all", func(c loadgen.CPUSample) time.Duration { return c.Machine })
+		row("… machine busy (of its cores)", 100*echo.CPU.Machine.Seconds()/echo.Saturated.Elapsed.Seconds()/float64(runtime.NumCPU()),
+			100*chat.CPU.Machine.Seconds()/chat.Saturated.Elapsed.Seconds()/float64(runtime.NumCPU()), "%", false)
+	} else {
+		fmt.Fprintf(os.Stderr, "no CPU accounting: %v %v\n", echo.CPUErr, chat.CPUErr)
+	}
 	row(fmt.Sprintf("Memory per idle connection (%d held)", benchFollowers), echo.MemPerConn/1024, chat.MemPerConn/1024, "KiB", false)
 	fmt.Printf("\nLost messages: echo %d + %d, chat %d + %d. Server goroutines with the connections open: echo %d, chat %d.\n",
 		echo.Fixed.Lost, echo.Saturated.Lost, chat.Fixed.Lost, chat.Saturated.Lost, echo.Goroutines, chat.Goroutines)
@@ -631,6 +664,8 @@ func fmtUnit(v float64, unit string) string {
 		return fmt.Sprintf("%.2f ms", v)
 	case "KiB":
 		return fmt.Sprintf("%.1f KiB", v)
+	case "µs":
+		return fmt.Sprintf("%.0f µs", v)
 	}
 	return fmt.Sprintf("%.0f%s", v, unit)
 }
