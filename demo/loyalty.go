@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"regulars"
@@ -179,9 +180,12 @@ func (g *gen) follower(n int64, special bool) {
 	r := g.rnd
 	g.followerID++
 	id := g.followerID
-	// Growth: more followers joined recently.
-	u := r.Float64()
-	joined := g.now.Add(-time.Duration(u * u * float64(365*24*time.Hour)))
+	// Growth: more followers joined recently, about seven times as many a
+	// day now as a year ago (an exponential of 180 days over the year;
+	// a steeper curve would put a crowd on the very last day).
+	const tau, span = 180.0, 365.0
+	days := -tau * math.Log(1-r.Float64()*(1-math.Exp(-span/tau)))
+	joined := g.now.Add(-time.Duration(days * float64(24*time.Hour)))
 	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 	name, email := first+" "+last, fmt.Sprintf("%s.%s.%d@followers.example", first, last, n)
 	if special {
@@ -256,10 +260,13 @@ func (g *gen) follower(n int64, special bool) {
 // member joins follower id to program p and writes a believable ledger.
 func (g *gen) member(id int64, p *regulars.Engagement, followed time.Time, special bool) {
 	r, l := g.rnd, p.Loyalty
-	joined := g.between(followed, followed.Add(14*24*time.Hour))
-	if joined.After(g.now) {
-		joined = g.now
+	// Joined within two weeks of following, and not after now (clamping
+	// to now would put every recent follower's welcome bonus on today).
+	until := followed.Add(14 * 24 * time.Hour)
+	if until.After(g.now) {
+		until = g.now
 	}
+	joined := g.between(followed, until)
 	var current, total int64
 	level := 0
 	earn := func(points int64, reason string, at time.Time) {
@@ -289,8 +296,15 @@ func (g *gen) member(id int64, p *regulars.Engagement, followed time.Time, speci
 	if special {
 		visits = 12
 	}
-	for range visits {
-		at = g.between(at, g.now)
+	// Visits fall anywhere between joining and now, in order (each one
+	// drawn after the last would crowd them all into the last days).
+	times := make([]time.Time, visits)
+	for i := range times {
+		times[i] = g.between(joined, g.now)
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	for _, t := range times {
+		at = t
 		amount := int64(2 + r.IntN(14))
 		earn(l.PointsPerVisit+l.PointsPerAmount*amount, fmt.Sprintf("Purchase of %d.%02d", amount, r.IntN(100)), at)
 		if p == g.points && current >= g.pastry.Coupon.PointCost && r.IntN(100) < 35 {

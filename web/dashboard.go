@@ -56,7 +56,9 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 // (followers), bars for daily counts. No script, no library: it prints and
 // scales with the page, and the figures are in its title for screen readers.
 func chart(kind, label, color string, series []store.DayCount) template.HTML {
-	const w, ht, pad, bottom = 600.0, 180.0, 8.0, 22.0
+	// Sizes are in the 600-wide drawing, shown about 400 px wide: labels
+	// of 13 are about 9 px.
+	const w, ht, pad, bottom = 600.0, 180.0, 18.0, 24.0
 	var maxV int64 = 1
 	for _, s := range series {
 		maxV = max(maxV, s.Count)
@@ -67,13 +69,13 @@ func chart(kind, label, color string, series []store.DayCount) template.HTML {
 	}
 	var b strings.Builder
 	last := series[n-1]
-	summary := fmt.Sprintf("%s over the last %d days; latest %s: %d; highest: %d", label, n, last.Day.Format("2 Jan"), last.Count, maxV)
+	summary := fmt.Sprintf("%s over the last %d days; latest %s: %s; highest: %s", label, n, last.Day.Format("2 Jan"), regulars.Thousands(last.Count), regulars.Thousands(maxV))
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" preserveAspectRatio="none"><title>%s</title>`, w, ht, html.EscapeString(summary), html.EscapeString(summary))
 	plotH := ht - bottom - pad
 	y := func(v int64) float64 { return pad + plotH - float64(v)/float64(maxV)*plotH }
 	// Grid: zero, half and top lines with labels.
 	for _, g := range []int64{0, maxV / 2, maxV} {
-		fmt.Fprintf(&b, `<line x1="0" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#dfe3e8" stroke-width="1"/><text x="2" y="%.1f" font-size="10" fill="#5a6374">%d</text>`, w, y(g), y(g), y(g)-2, g)
+		fmt.Fprintf(&b, `<line x1="0" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#dfe3e8" stroke-width="1"/><text x="2" y="%.1f" font-size="13" fill="#5a6374">%s</text>`, w, y(g), y(g), y(g)-3, regulars.Thousands(g))
 	}
 	step := w / float64(n)
 	switch kind {
@@ -89,13 +91,21 @@ func chart(kind, label, color string, series []store.DayCount) template.HTML {
 			if s.Count == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" rx="2"><title>%s: %d</title></rect>`,
-				step*float64(i)+step*0.15, y(s.Count), step*0.7, y(0)-y(s.Count), color, s.Day.Format("2 Jan"), s.Count)
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" rx="2"><title>%s: %s</title></rect>`,
+				step*float64(i)+step*0.15, y(s.Count), step*0.7, y(0)-y(s.Count), color, s.Day.Format("2 Jan"), regulars.Thousands(s.Count))
 		}
 	}
 	for i, s := range series {
 		if i%7 == 0 && n-1-i >= 3 || i == n-1 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="10" fill="#5a6374" text-anchor="middle">%s</text>`, step*float64(i)+step/2, ht-6, s.Day.Format("2 Jan"))
+			// The first and last labels end at the edges, not past them.
+			x, anchor := step*float64(i)+step/2, "middle"
+			switch {
+			case i == 0:
+				x, anchor = 0, "start"
+			case i == n-1:
+				x, anchor = w, "end"
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="13" fill="#5a6374" text-anchor="%s">%s</text>`, x, ht-6, anchor, s.Day.Format("2 Jan"))
 		}
 	}
 	b.WriteString(`</svg>`)
@@ -110,13 +120,13 @@ func kindBars(kinds map[string]int64) template.HTML {
 		maxV = max(maxV, kinds[r.kind])
 	}
 	var b strings.Builder
-	b.WriteString(`<svg class="chart" viewBox="0 0 600 110" role="img" aria-label="Active engagements by kind">`)
+	b.WriteString(`<svg class="chart chart-bars" viewBox="0 0 600 110" role="img" aria-label="Active engagements by kind">`)
 	for i, r := range rows {
 		n := kinds[r.kind]
 		y := 8 + i*34
-		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="13" fill="#1c2230">%s</text>`, y+17, r.label)
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="15" fill="#1c2230">%s</text>`, y+17, r.label)
 		fmt.Fprintf(&b, `<rect x="140" y="%d" width="%.1f" height="22" rx="4" fill="%s"/>`, y+2, 400*float64(n)/float64(maxV)+2, r.color)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="13" fill="#1c2230">%d</text>`, 150+400*float64(n)/float64(maxV), y+18, n)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="15" fill="#1c2230">%s</text>`, 150+400*float64(n)/float64(maxV), y+18, regulars.Thousands(n))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

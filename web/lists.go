@@ -219,7 +219,7 @@ type uploadPage struct {
 }
 
 // Thousands writes n with separators.
-func (d *uploadPage) Thousands(n int64) string { return thousands(n) }
+func (d *uploadPage) Thousands(n int64) string { return regulars.Thousands(n) }
 
 // Match names an identifier column for people.
 func (d *uploadPage) Match(by string) string { return regulars.MatchLabel(by) }

@@ -300,22 +300,7 @@ func (l *segLive) Percent() string {
 func (l *segLive) Millis() int64 { return max(1, l.Took.Milliseconds()) }
 
 // Thousands writes n with separators: 1,000,000.
-func (l *segLive) Thousands(n int64) string { return thousands(n) }
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(",")
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func (l *segLive) Thousands(n int64) string { return regulars.Thousands(n) }
 
 // GenderLabel names a gender for the preview.
 func (l *segLive) GenderLabel(g string) string {
@@ -583,7 +568,7 @@ func (h *Handler) segmentationSize(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `<span class="muted" title="%s">needs attention</span>`, templateEscape(regulars.ErrorMessage(err)))
 		return
 	}
-	fmt.Fprint(w, thousands(n))
+	fmt.Fprint(w, regulars.Thousands(n))
 }
 
 func templateEscape(s string) string {

@@ -171,6 +171,10 @@ func (h *Handler) funcs() template.FuncMap {
 				"auto_visit": "Automatic on a location visit",
 			}[s]
 		},
+		"redemptionShort": func(s string) string {
+			return map[string]string{"click": "Click", "code": "Code / QR", "timed": "Time-based",
+				"auto_point": "Automatic: points", "auto_visit": "Automatic: visit"}[s]
+		},
 		"levelOf": func(p *regulars.Engagement, pos int) string {
 			if pos == 0 || p.Loyalty == nil {
 				return "—"
