@@ -65,12 +65,22 @@ func TestLoyaltyFlowInTheBrowser(t *testing.T) {
 
 	// The follower signs up in the app, follows the channel and joins.
 	testenv.Do(t, fan, chromedp.Navigate(srv.URL+"/app/?tenant=test#/signup"),
-		chromedp.WaitVisible(chromedp.CSS(`#signup-form`)),
+		chromedp.WaitVisible(chromedp.CSS(`#signup-form`)))
+	// Signed out, the app's tabs are not there to tap (hidden must win
+	// over the bar's own display).
+	tabsShown := `getComputedStyle(document.getElementById("tabs")).display !== "none"`
+	if testenv.Run(t, fan, chromedp.Evaluate[bool](tabsShown)) {
+		t.Fatal("the tab bar shows on the sign-up screen")
+	}
+	testenv.Do(t, fan,
 		chromedp.SendKeys(chromedp.CSS(`#signup-form input[name=name]`), "Fiona Fan"),
 		chromedp.SendKeys(chromedp.CSS(`#signup-form input[name=email]`), "fiona@fans.example"),
 		chromedp.SendKeys(chromedp.CSS(`#signup-form input[name=password]`), "a long fan passphrase"),
 		chromedp.Click(chromedp.CSS(`#signup-form button[type=submit]`)))
 	testenv.WaitText(t, fan, "#channel-list", w.Channel.Name)
+	if !testenv.Run(t, fan, chromedp.Evaluate[bool](tabsShown)) {
+		t.Fatal("no tab bar once signed in")
+	}
 	testenv.Do(t, fan, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-channel="%d"]`, w.Channel.ID))), chromedp.WaitVisible(chromedp.CSS(`#follow`)), chromedp.Click(chromedp.CSS(`#follow`)))
 	testenv.WaitText(t, fan, "#unfollow", "Following")
 	testenv.Do(t, fan, chromedp.Click(chromedp.CSS(`[data-join]`)))
