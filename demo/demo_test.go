@@ -34,6 +34,18 @@ func TestDemoIsConsistent(t *testing.T) {
 				}
 			}
 		}
+		// Feeds read newest first, by id: the demo's ids follow time.
+		for _, f := range []int64{1, 2, 150, 300} {
+			acts, err := db.Activities(ctx, f, store.ActivityFilter{Limit: 500})
+			if err != nil || len(acts) == 0 {
+				t.Fatalf("follower %d's feed: %d lines, %v", f, len(acts), err)
+			}
+			for i := 1; i < len(acts); i++ {
+				if acts[i].CreatedAt.After(acts[i-1].CreatedAt) {
+					t.Fatalf("follower %d's feed: %q at %v comes after %q at %v", f, acts[i].Text, acts[i].CreatedAt, acts[i-1].Text, acts[i-1].CreatedAt)
+				}
+			}
+		}
 		if again, err := demo.Load(ctx, db, testenv.FastPasswords, demo.Options{Followers: 300}); err != nil || again.Created {
 			t.Fatalf("second load: created=%v err=%v", again.Created, err)
 		}

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -180,6 +181,9 @@ func (g *gen) follower(n int64, special bool) {
 	r := g.rnd
 	g.followerID++
 	id := g.followerID
+	// The follower's feed is written program by program; numbered in the
+	// order it happened, as live rows are, once it is all there.
+	defer g.inTimeOrder(len(g.activities))
 	// Growth: more followers joined recently, about seven times as many a
 	// day now as a year ago (an exponential of 180 days over the year;
 	// a steeper curve would put a crowd on the very last day).
@@ -254,6 +258,20 @@ func (g *gen) follower(n int64, special bool) {
 		g.activationID++
 		at := g.between(joined, g.now)
 		g.activations = append(g.activations, []any{g.activationID, g.tenant, g.city.ID, id, regulars.ActivationActive, ms(at), ms(at.AddDate(0, 0, 30)), 0})
+	}
+}
+
+// inTimeOrder sorts the activities from index from on by their time and
+// numbers them again in that order.
+func (g *gen) inTimeOrder(from int) {
+	rows := g.activities[from:]
+	if len(rows) == 0 {
+		return
+	}
+	first := rows[0][0].(int64)
+	slices.SortStableFunc(rows, func(a, b []any) int { return cmp.Compare(a[10].(int64), b[10].(int64)) })
+	for i, row := range rows {
+		row[0] = first + int64(i)
 	}
 }
 
