@@ -114,19 +114,35 @@ func chart(kind, label, color string, series []store.DayCount) template.HTML {
 
 // kindBars draws the active engagements by kind as horizontal bars.
 func kindBars(kinds map[string]int64) template.HTML {
-	rows := []struct{ kind, label, color string }{{regulars.KindMessage, "Messages", "#0b62b8"}, {regulars.KindCoupon, "Coupons", "#b54708"}, {regulars.KindLoyalty, "Loyalty programs", "#5b3fb8"}}
+	return bars("Active engagements by kind", []bar{
+		{"Messages", kinds[regulars.KindMessage], "#0b62b8"},
+		{"Coupons", kinds[regulars.KindCoupon], "#b54708"},
+		{"Loyalty programs", kinds[regulars.KindLoyalty], "#5b3fb8"}})
+}
+
+// bar is one row of a bar chart.
+type bar struct {
+	Label string
+	Value int64
+	Color string
+}
+
+// bars draws rows as horizontal bars with their values, as an inline SVG
+// whose height follows the number of rows.
+func bars(label string, rows []bar) template.HTML {
 	var maxV int64 = 1
 	for _, r := range rows {
-		maxV = max(maxV, kinds[r.kind])
+		maxV = max(maxV, r.Value)
 	}
+	height := 8 + 34*len(rows)
 	var b strings.Builder
-	b.WriteString(`<svg class="chart chart-bars" viewBox="0 0 600 110" role="img" aria-label="Active engagements by kind">`)
+	fmt.Fprintf(&b, `<svg class="chart chart-bars" viewBox="0 0 600 %d" role="img" aria-label="%s">`, height, html.EscapeString(label))
 	for i, r := range rows {
-		n := kinds[r.kind]
 		y := 8 + i*34
-		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="15" fill="#1c2230">%s</text>`, y+17, r.label)
-		fmt.Fprintf(&b, `<rect x="140" y="%d" width="%.1f" height="22" rx="4" fill="%s"/>`, y+2, 400*float64(n)/float64(maxV)+2, r.color)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="15" fill="#1c2230">%s</text>`, 150+400*float64(n)/float64(maxV), y+18, regulars.Thousands(n))
+		w := 400 * float64(r.Value) / float64(maxV)
+		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="15" fill="#1c2230">%s</text>`, y+17, html.EscapeString(r.Label))
+		fmt.Fprintf(&b, `<rect x="140" y="%d" width="%.1f" height="22" rx="4" fill="%s"><title>%s: %s</title></rect>`, y+2, w+2, r.Color, html.EscapeString(r.Label), regulars.Thousands(r.Value))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="15" fill="#1c2230">%s</text>`, 150+w, y+18, regulars.Thousands(r.Value))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

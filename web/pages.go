@@ -25,17 +25,38 @@ func (h *Handler) tenantHome(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	counts := map[string]int{}
-	for _, p := range partners {
-		counts[p.Status]++
-	}
 	pending, err := h.app.DB.CountPendingRequests(r.Context(), a.User.TenantID)
 	if err != nil {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.render(w, r, http.StatusOK, "tenant_home", &Page{Title: a.Tenant.Name, Data: map[string]any{"Partners": len(partners), "ByStatus": counts,
-		"PendingRequests": pending, "CanDecide": a.Can(regulars.FeatureTenantRequests, regulars.LevelView)}})
+	packages, err := h.app.DB.Packages(r.Context(), a.User.TenantID)
+	if err != nil {
+		h.fail(w, r, err, "", nil)
+		return
+	}
+	// Partners by status, and by package (every package, in the
+	// catalogue's order, so that one nobody buys shows too).
+	counts, byPackage := map[string]int{}, map[int64]int64{}
+	for _, p := range partners {
+		counts[p.Status]++
+		byPackage[p.PackageID]++
+	}
+	var rows []bar
+	for _, pkg := range packages {
+		rows = append(rows, bar{Label: pkg.Name, Value: byPackage[pkg.ID], Color: "#4f46e5"})
+	}
+	var statuses []statusCount
+	for _, st := range []string{regulars.PartnerActive, regulars.PartnerSuspended} {
+		statuses = append(statuses, statusCount{st, counts[st]})
+	}
+	h.render(w, r, http.StatusOK, "tenant_home", &Page{Title: a.Tenant.Name, Data: map[string]any{"Partners": len(partners), "ByStatus": statuses,
+		"ByPackage": bars("Partners by package", rows), "PendingRequests": pending, "CanDecide": a.Can(regulars.FeatureTenantRequests, regulars.LevelView)}})
+}
+
+type statusCount struct {
+	Status string
+	N      int
 }
 
 func (h *Handler) tenantOutbox(w http.ResponseWriter, r *http.Request) {

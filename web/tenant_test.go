@@ -85,3 +85,18 @@ func TestSupportMessageReachesTheTenant(t *testing.T) {
 		}
 	})
 }
+
+// The console's overview counts the tenant's partners (not another
+// tenant's), by status and by package, each figure a link to its list.
+func TestTenantOverview(t *testing.T) {
+	t.Parallel()
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := testenv.NewWorld(t, db)
+		srv := testenv.NewServer(t, db)
+		r := srv.SignedIn(t, w.Operator.Email).Get("/tenant")
+		wantStatus(t, r, http.StatusOK)
+		wantText(t, r, `href="/tenant/partners?status=active" id="stat-active"><span class="stat-value">2</span>`,
+			`href="/tenant/partners?status=suspended" id="stat-suspended"><span class="stat-value">0</span>`,
+			"Partners by package", "<title>"+w.Package.Name+": 2</title>")
+	})
+}
