@@ -303,6 +303,10 @@ func (h *Handler) engagementPage(r *http.Request, k engagementKind, e *regulars.
 	if d.Channels, err = h.app.DB.Channels(ctx, a.PartnerID()); err != nil {
 		return nil, err
 	}
+	if e == nil && len(d.Channels) == 1 {
+		// One channel: a new engagement can only be for it.
+		d.V["channel"] = strconv.FormatInt(d.Channels[0].ID, 10)
+	}
 	if k.Kind == regulars.KindCoupon {
 		if d.Programs, err = h.app.DB.Engagements(ctx, a.PartnerID(), regulars.KindLoyalty, ""); err != nil {
 			return nil, err

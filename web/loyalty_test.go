@@ -33,6 +33,8 @@ func TestEngagementFormPicture(t *testing.T) {
 		o := srv.SignedIn(t, w.Owner.Email)
 		png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 2000)
 		fields := []string{"channel", fmt.Sprint(w.Channel.ID), "name", "Spring menu", "text", ""}
+		// The partner's one channel is chosen already.
+		wantText(t, o.Get("/admin/messages/new"), fmt.Sprintf(`<option value="%d" selected>`, w.Channel.ID))
 
 		r := uploadAs(t, o, "/admin/messages", "image", "menu.png", png, fields...)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
