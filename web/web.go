@@ -159,22 +159,11 @@ func (h *Handler) funcs() template.FuncMap {
 			}
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
-		"chart": chart,
-		"list":  func(s ...string) []string { return s },
-		"inc":   func(i int) int { return i + 1 },
-		"redemptionLabel": func(s string) string {
-			return map[string]string{
-				"click":      "Click to redeem: the follower taps Redeem in the app",
-				"code":       "Code / QR: staff redeem it with the follower's end-user ID or QR code",
-				"timed":      "Time-based: a 3-minute proof screen the follower shows",
-				"auto_point": "Automatic at a points threshold",
-				"auto_visit": "Automatic on a location visit",
-			}[s]
-		},
-		"redemptionShort": func(s string) string {
-			return map[string]string{"click": "Click", "code": "Code / QR", "timed": "Time-based",
-				"auto_point": "Automatic: points", "auto_visit": "Automatic: visit"}[s]
-		},
+		"chart":           chart,
+		"list":            func(s ...string) []string { return s },
+		"inc":             func(i int) int { return i + 1 },
+		"redemptionLabel": func(s string) string { return redemptionTypes[s].long },
+		"redemptionShort": func(s string) string { return redemptionTypes[s].short },
 		"levelOf": func(p *regulars.Engagement, pos int) string {
 			if pos == 0 || p.Loyalty == nil {
 				return "—"
@@ -227,6 +216,16 @@ func (h *Handler) funcs() template.FuncMap {
 		m[k] = v
 	}
 	return m
+}
+
+// redemptionTypes name the ways a coupon is redeemed: short in lists,
+// long on the form.
+var redemptionTypes = map[string]struct{ short, long string }{
+	regulars.RedeemClick:     {"Click", "Click to redeem: the follower taps Redeem in the app"},
+	regulars.RedeemCode:      {"Code / QR", "Code / QR: staff redeem it with the follower's end-user ID or QR code"},
+	regulars.RedeemTimed:     {"Time-based", "Time-based: a 3-minute proof screen the follower shows"},
+	regulars.RedeemAutoPoint: {"Automatic: points", "Automatic at a points threshold"},
+	regulars.RedeemAutoVisit: {"Automatic: visit", "Automatic on a location visit"},
 }
 
 func levelKey(l regulars.Level) string {
@@ -285,6 +284,24 @@ func (f *Form) Err(k string) string {
 		return ""
 	}
 	return f.Errors[k]
+}
+
+// Invalid marks the input of a field that has a message: aria-invalid,
+// and aria-describedby naming the message ErrorFor writes.
+func (f *Form) Invalid(k string) template.HTMLAttr {
+	if f.Err(k) == "" {
+		return ""
+	}
+	return template.HTMLAttr(` aria-invalid="true" aria-describedby="e-` + template.HTMLEscapeString(k) + `"`)
+}
+
+// ErrorFor writes a field's message, with the id Invalid points to.
+func (f *Form) ErrorFor(k string) template.HTML {
+	msg := f.Err(k)
+	if msg == "" {
+		return ""
+	}
+	return template.HTML(`<p class="field-error" id="e-` + template.HTMLEscapeString(k) + `">` + template.HTMLEscapeString(msg) + `</p>`)
 }
 
 // Flash is a one-time message shown after a redirect.
