@@ -251,7 +251,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	// The origin was checked above: a cookie counts only from this site,
 	// and a token is proof enough from anywhere (apps, other front ends).
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return
 	}

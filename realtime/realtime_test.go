@@ -72,6 +72,7 @@ func dial(t *testing.T, name, base string, header http.Header, query string) *cl
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)
 	}
+	ws.SetReadLimit(1 << 20) // a sync of long messages is larger than the library's 32 KiB default
 	c := &client{t: t, name: name, ws: ws, frames: make(chan frame, 256), done: make(chan error, 1)}
 	go func() {
 		for {
