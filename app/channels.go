@@ -158,13 +158,31 @@ func (a *App) SaveImage(ctx context.Context, data []byte, field string) (string,
 // reserving its storage, less the old picture's: the partner's storage
 // counts only pictures in use. When that fails the new picture is removed
 // again; when it succeeds, the old one.
-func (a *App) replaceImage(ctx context.Context, tenantID, partnerID int64, field, old string, data []byte, write func(ctx context.Context, name string) error) (string, error) {
+//
+// current reads the picture in place now (nil for an object not stored
+// yet). It runs under the partner's lock: when another replacement landed
+// since old was read, this one is refused rather than crediting the old
+// picture's size back a second time.
+func (a *App) replaceImage(ctx context.Context, tenantID, partnerID int64, field, old string, data []byte,
+	current func(ctx context.Context) (string, error), write func(ctx context.Context, name string) error) (string, error) {
 	name, err := a.SaveImage(ctx, bytes.Clone(data), field)
 	if err != nil {
 		return "", err
 	}
 	oldSize := a.mediaSize(ctx, old)
 	err = a.DB.InTx(ctx, func(ctx context.Context) error {
+		if _, err := a.DB.LockPartner(ctx, tenantID, partnerID); err != nil {
+			return err
+		}
+		if current != nil {
+			now, err := current(ctx)
+			if err != nil {
+				return err
+			}
+			if now != old {
+				return regulars.Errorf(regulars.ECONFLICT, "Someone else changed the picture while you were editing. Upload yours again to replace theirs.")
+			}
+		}
 		if err := a.ReserveStorage(ctx, tenantID, partnerID, int64(len(data))-oldSize); err != nil {
 			return err
 		}
@@ -225,7 +243,14 @@ func (a *App) SetChannelLogo(ctx context.Context, actor *Actor, id int64, data [
 	if err != nil {
 		return nil, err
 	}
-	name, err := a.replaceImage(ctx, actor.User.TenantID, actor.PartnerID(), "logo", c.Logo, data, func(ctx context.Context, name string) error {
+	current := func(ctx context.Context) (string, error) {
+		c, err := a.DB.Channel(ctx, actor.PartnerID(), id)
+		if err != nil {
+			return "", err
+		}
+		return c.Logo, nil
+	}
+	name, err := a.replaceImage(ctx, actor.User.TenantID, actor.PartnerID(), "logo", c.Logo, data, current, func(ctx context.Context, name string) error {
 		return a.DB.SetChannelLogo(ctx, actor.PartnerID(), id, name)
 	})
 	if err != nil {

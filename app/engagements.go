@@ -360,19 +360,47 @@ func (a *App) CreateEngagement(ctx context.Context, actor *Actor, kind string, i
 	if err := a.buildEngagement(ctx, actor, kind, in, e, nil); err != nil {
 		return nil, err
 	}
-	if err := a.saveEngagement(ctx, e, "", in.Image, a.DB.CreateEngagement); err != nil {
+	if err := a.saveEngagement(ctx, e, nil, in.Image, a.DB.CreateEngagement); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
 // saveEngagement writes e with write, storing its new picture first when
-// there is one (replacing old).
-func (a *App) saveEngagement(ctx context.Context, e *regulars.Engagement, old string, image []byte, write func(context.Context, *regulars.Engagement) error) error {
-	if image == nil {
-		return write(ctx, e)
+// there is one (replacing old's, when e is stored already).
+func (a *App) saveEngagement(ctx context.Context, e *regulars.Engagement, old *regulars.Engagement, image []byte, write func(context.Context, *regulars.Engagement) error) error {
+	var oldImage string
+	var current func(context.Context) (string, error)
+	if old != nil {
+		oldImage = old.Image
+		current = func(ctx context.Context) (string, error) {
+			now, err := a.DB.Engagement(ctx, old.PartnerID, old.ID)
+			if err != nil {
+				return "", err
+			}
+			return now.Image, nil
+		}
 	}
-	_, err := a.replaceImage(ctx, e.TenantID, e.PartnerID, "image", old, image, func(ctx context.Context, name string) error {
+	switch {
+	case image == nil && current == nil:
+		return write(ctx, e)
+	case image == nil:
+		// The picture stays: the one in place now, which a replacement
+		// since old was read may have changed (writing old's back would
+		// point at a removed file).
+		return a.DB.InTx(ctx, func(ctx context.Context) error {
+			if _, err := a.DB.LockPartner(ctx, e.TenantID, e.PartnerID); err != nil {
+				return err
+			}
+			now, err := current(ctx)
+			if err != nil {
+				return err
+			}
+			e.Image = now
+			return write(ctx, e)
+		})
+	}
+	_, err := a.replaceImage(ctx, e.TenantID, e.PartnerID, "image", oldImage, image, current, func(ctx context.Context, name string) error {
 		e.Image = name
 		return write(ctx, e)
 	})
@@ -396,7 +424,7 @@ func (a *App) UpdateEngagement(ctx context.Context, actor *Actor, kind string, i
 	if err := a.buildEngagement(ctx, actor, kind, in, &e, old); err != nil {
 		return nil, err
 	}
-	if err := a.saveEngagement(ctx, &e, old.Image, in.Image, a.DB.UpdateEngagement); err != nil {
+	if err := a.saveEngagement(ctx, &e, old, in.Image, a.DB.UpdateEngagement); err != nil {
 		return nil, err
 	}
 	a.catalogChanged()

@@ -760,3 +760,66 @@ func TestEngagementPicturesCountAgainstStorage(t *testing.T) {
 		}
 	})
 }
+
+// Pictures replaced at the same moment, and saves without a picture among
+// them: the partner's storage ends up counting exactly the picture in
+// place, which is the only one kept; a replacement that lost the race is
+// refused, not counted.
+func TestConcurrentPictureReplacements(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newPSEnv(t, db)
+		tID, pID := e.w.Tenant.ID, e.w.Partner.ID
+		dir := t.TempDir()
+		e.a.Media = files.NewDisk(dir)
+		picture := func(n int) []byte { return append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, n)...) }
+		in := app.EngagementInput{ChannelID: e.w.Channel.ID, Name: "Welcome", Text: "Hello there", Image: picture(50_000)}
+		eng, err := e.a.CreateEngagement(e.ctx, e.owner, regulars.KindMessage, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := make(chan struct{})
+		errs := make(chan error, 12)
+		var wg sync.WaitGroup
+		for i := range 12 {
+			wg.Go(func() {
+				in := in
+				in.Name = fmt.Sprintf("Welcome %d", i)
+				in.Image = nil
+				if i < 8 {
+					in.Image = picture(10_000 * (i + 1))
+				}
+				<-start
+				_, err := e.a.UpdateEngagement(e.ctx, e.owner, regulars.KindMessage, eng.ID, in)
+				errs <- err
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		ok := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case regulars.ErrorCode(err) != regulars.ECONFLICT:
+				t.Errorf("a save at the same moment: %v", err)
+			}
+		}
+		if ok < 5 { // the 4 saves without a picture, and at least one picture
+			t.Errorf("%d of 12 saves went through", ok)
+		}
+		now, err := db.Engagement(e.ctx, pID, eng.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 || entries[0].Name() != now.Image {
+			t.Fatalf("stored %v, the engagement shows %q", entries, now.Image)
+		}
+		info, _ := entries[0].Info()
+		st, _ := e.a.PartnerStorage(e.ctx, tID, pID)
+		if st.Used != info.Size() {
+			t.Fatalf("storage counts %d bytes, the picture in place has %d", st.Used, info.Size())
+		}
+	})
+}

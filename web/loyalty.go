@@ -440,9 +440,10 @@ func (h *Handler) createEngagement(k engagementKind) http.HandlerFunc {
 }
 
 // formFail re-renders a multipart form with its values; so too when what
-// it uploads does not fit the partner's storage.
+// it uploads does not fit the partner's storage, or lost a race with
+// another upload.
 func (h *Handler) formFail(w http.ResponseWriter, r *http.Request, err error, page string, p *Page) {
-	if code := regulars.ErrorCode(err); (code == regulars.EINVALID || code == regulars.ELIMIT) && r.MultipartForm != nil {
+	if code := regulars.ErrorCode(err); (code == regulars.EINVALID || code == regulars.ELIMIT || code == regulars.ECONFLICT) && r.MultipartForm != nil {
 		p.Form = &Form{Values: r.MultipartForm.Value, Errors: regulars.FieldErrors(err), Message: regulars.ErrorMessage(err)}
 		h.render(w, r, statusOf(code), page, p)
 		return
