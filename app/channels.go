@@ -171,17 +171,12 @@ func (a *App) replaceImage(ctx context.Context, tenantID, partnerID int64, field
 	}
 	oldSize := a.mediaSize(ctx, old)
 	err = a.DB.InTx(ctx, func(ctx context.Context) error {
-		if _, err := a.DB.LockPartner(ctx, tenantID, partnerID); err != nil {
+		now, err := a.imageInPlace(ctx, tenantID, partnerID, current)
+		if err != nil {
 			return err
 		}
-		if current != nil {
-			now, err := current(ctx)
-			if err != nil {
-				return err
-			}
-			if now != old {
-				return regulars.Errorf(regulars.ECONFLICT, "Someone else changed the picture while you were editing. Upload yours again to replace theirs.")
-			}
+		if now != old {
+			return regulars.Errorf(regulars.ECONFLICT, "Someone else changed the picture while you were editing. Upload yours again to replace theirs.")
 		}
 		if err := a.ReserveStorage(ctx, tenantID, partnerID, int64(len(data))-oldSize); err != nil {
 			return err
@@ -196,6 +191,19 @@ func (a *App) replaceImage(ctx context.Context, tenantID, partnerID int64, field
 		a.deleteMedia(old)
 	}
 	return name, nil
+}
+
+// imageInPlace takes the partner's lock, which every change of a picture
+// takes first, and reads the picture in place with current ("" when
+// current is nil: the object is not stored yet). Call it inside InTx.
+func (a *App) imageInPlace(ctx context.Context, tenantID, partnerID int64, current func(ctx context.Context) (string, error)) (string, error) {
+	if _, err := a.DB.LockPartner(ctx, tenantID, partnerID); err != nil {
+		return "", err
+	}
+	if current == nil {
+		return "", nil
+	}
+	return current(ctx)
 }
 
 // mediaName reports whether name is one SaveImage could have made.

@@ -389,10 +389,7 @@ func (a *App) saveEngagement(ctx context.Context, e *regulars.Engagement, old *r
 		// since old was read may have changed (writing old's back would
 		// point at a removed file).
 		return a.DB.InTx(ctx, func(ctx context.Context) error {
-			if _, err := a.DB.LockPartner(ctx, e.TenantID, e.PartnerID); err != nil {
-				return err
-			}
-			now, err := current(ctx)
+			now, err := a.imageInPlace(ctx, e.TenantID, e.PartnerID, current)
 			if err != nil {
 				return err
 			}
