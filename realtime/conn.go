@@ -105,11 +105,25 @@ func (c *conn) send(b []byte) {
 // WebSocket message (a larger frame goes alone).
 const maxCoalesced = 16 << 10
 
+// coalesceBuffers hold the frames joined into one message while a write
+// loop runs: shared, since a connection coalesces only while frames pile
+// up, and a buffer kept by every connection that once did would stay with
+// it while it idles.
+var coalesceBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, maxCoalesced)
+	return &b
+}}
+
 // writeLoop writes the queued frames. Frames that waited together go out
 // as one WebSocket message, one frame per line: one write instead of one
 // per frame for an agent who receives every message of a busy partner.
 func (c *conn) writeLoop() {
-	var buf []byte
+	var buf *[]byte
+	defer func() {
+		if buf != nil {
+			coalesceBuffers.Put(buf)
+		}
+	}()
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -124,12 +138,15 @@ func (c *conn) writeLoop() {
 		for len(batch) > 0 {
 			msg, n := batch[0], 1
 			if len(batch) > 1 && len(msg) < maxCoalesced {
-				buf = append(buf[:0], msg...)
-				for n < len(batch) && len(buf)+1+len(batch[n]) <= maxCoalesced {
-					buf = append(append(buf, '\n'), batch[n]...)
+				if buf == nil {
+					buf = coalesceBuffers.Get().(*[]byte)
+				}
+				b := append((*buf)[:0], msg...)
+				for n < len(batch) && len(b)+1+len(batch[n]) <= maxCoalesced {
+					b = append(append(b, '\n'), batch[n]...)
 					n++
 				}
-				msg = buf
+				*buf, msg = b, b
 			}
 			batch = batch[n:]
 			if err := c.ws.Write(ctx, websocket.MessageText, msg); err != nil {

@@ -146,6 +146,15 @@ func chatNode(ctx context.Context, o options) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	if path := os.Getenv("REGULARS_BENCH_NODE_ALLOCS"); path != "" {
+		// What the node allocated over the whole run, by where.
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	go p.RunRealtime(ctx)
 	<-p.RealtimeReady()
 	return serveWithProbe(ctx, p.Handler)
