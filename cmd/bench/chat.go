@@ -361,6 +361,30 @@ type runSet struct {
 	CPUErr     error
 	Goroutines int
 	ConnsHeld  int
+	PerCommit  float64 // writes per group-commit transaction in the saturated run
+}
+
+// groupCommits reads the node's group-commit counters off its /metrics:
+// transactions and the writes in them (zero when it cannot).
+func groupCommits(base string) (batches, functions int64) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch {
+		case !ok:
+		case name == "regulars_store_batches_total":
+			batches = n
+		case name == "regulars_store_batched_functions_total":
+			functions = n
+		}
+	}
+	return batches, functions
 }
 
 var idSeq atomic.Int64
@@ -582,7 +606,11 @@ func chatRuns(ctx context.Context, d time.Duration, dbURL string, cw *chatWorld)
 	time.Sleep(time.Second)
 	rs.Fixed = meter.Load().Result(elapsed)
 	rs.Deliveries = float64(delivered.Load()) / elapsed.Seconds()
+	batches, functions := groupCommits(base)
 	rs.Saturated, rs.CPU, rs.CPUErr = closedLoop(ctx, d, pid, &meter, &w, send)
+	if b, f := groupCommits(base); b > batches {
+		rs.PerCommit = float64(f-functions) / float64(b-batches)
+	}
 	if n := refused.Load(); n > 0 {
 		return rs, fmt.Errorf("the server refused %d messages", n)
 	}
@@ -653,6 +681,9 @@ func chatBench(ctx context.Context, o options) error {
 			100*chat.CPU.Machine.Seconds()/chat.Saturated.Elapsed.Seconds()/float64(runtime.NumCPU()), "%", false)
 	} else {
 		fmt.Fprintf(os.Stderr, "no CPU accounting: %v %v\n", echo.CPUErr, chat.CPUErr)
+	}
+	if chat.PerCommit > 0 {
+		fmt.Printf("| … messages per group commit (one transaction) | | %.1f | |\n", chat.PerCommit)
 	}
 	row(fmt.Sprintf("Memory per idle connection (%d held)", benchFollowers), echo.MemPerConn/1024, chat.MemPerConn/1024, "KiB", false)
 	fmt.Printf("\nLost messages: echo %d + %d, chat %d + %d. Server goroutines with the connections open: echo %d, chat %d.\n",
