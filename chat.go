@@ -87,6 +87,7 @@ type ChatMessage struct {
 	AttachmentID   int64
 	Attachment     *ChatAttachment // filled by queries
 	EngagementID   int64
+	EngagementName string // a card's engagement when it is sent, for the conversation's preview (not stored)
 	ClientID       string // the sender's idempotency key: a resent message is stored once
 	CreatedAt      time.Time
 }

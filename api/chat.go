@@ -153,22 +153,6 @@ func messagesOut(msgs []*regulars.ChatMessage, cards map[int64]*regulars.Engagem
 	return out
 }
 
-// cardsOf loads the engagements of the cards among msgs.
-func (x *API) cardsOf(r *http.Request, tenantID int64, msgs []*regulars.ChatMessage) (map[int64]*regulars.Engagement, error) {
-	cards := map[int64]*regulars.Engagement{}
-	for _, m := range msgs {
-		if m.Kind != regulars.MessageEngagement || cards[m.EngagementID] != nil {
-			continue
-		}
-		e, err := x.app.DB.TenantEngagement(r.Context(), tenantID, m.EngagementID)
-		if err != nil {
-			return nil, err
-		}
-		cards[e.ID] = e
-	}
-	return cards, nil
-}
-
 func (x *API) listConversations(r *http.Request, _ noBody) (ConversationList, error) {
 	ctx, actor := r.Context(), actorOf(r)
 	q := app.ConversationQuery{Tab: r.URL.Query().Get("tab"), Search: r.URL.Query().Get("q")}
@@ -218,7 +202,7 @@ func (x *API) listChatMessages(r *http.Request, _ noBody) (ChatMessageList, erro
 	if err != nil {
 		return ChatMessageList{}, err
 	}
-	cards, err := x.cardsOf(r, actor.User.TenantID, msgs)
+	cards, err := x.app.MessageCards(r.Context(), actor.User.TenantID, msgs)
 	if err != nil {
 		return ChatMessageList{}, err
 	}
@@ -230,7 +214,7 @@ func (x *API) sent(r *http.Request, actor *app.Actor, m *regulars.ChatMessage) (
 	if err != nil {
 		return Sent{}, err
 	}
-	cards, err := x.cardsOf(r, actor.User.TenantID, []*regulars.ChatMessage{m})
+	cards, err := x.app.MessageCards(r.Context(), actor.User.TenantID, []*regulars.ChatMessage{m})
 	if err != nil {
 		return Sent{}, err
 	}
@@ -504,11 +488,17 @@ func (x *API) myChatMessages(r *http.Request, _ noBody) (ChatMessageList, error)
 	if err != nil {
 		return ChatMessageList{}, err
 	}
-	cards, err := x.cardsOf(r, fa.Tenant.ID, msgs)
+	cards, err := x.app.MessageCards(r.Context(), fa.Tenant.ID, msgs)
 	if err != nil {
 		return ChatMessageList{}, err
 	}
-	return messagesOut(msgs, cards, false), nil
+	done, err := x.app.CardsDone(r.Context(), fa.Follower.ID, cards)
+	if err != nil {
+		return ChatMessageList{}, err
+	}
+	out := messagesOut(msgs, cards, false)
+	MarkCardsDone(out.Items, done)
+	return out, nil
 }
 
 func (x *API) myConversationRead(r *http.Request, in ReadUpTo) (noBody, error) {

@@ -179,6 +179,34 @@ func TestChatAPI(t *testing.T) {
 		if strings.Join(texts, "|") != strings.Join(want, "|") {
 			t.Fatalf("the follower reads %q, want %q", texts, want)
 		}
+		// A coupon card: once the follower has enabled it, their list of
+		// messages says so (a reload shows it done, not offered again).
+		coupon := liveCoupon(e)["id"]
+		var card api.Sent
+		e.must(http.StatusCreated, bob, "POST", conv+"/messages", map[string]any{"engagement_id": coupon}).decode(t, &card)
+		cardDone := func() bool {
+			t.Helper()
+			var msgs api.ChatMessageList
+			e.must(http.StatusOK, fan, "GET", fmt.Sprintf("/api/v1/follower/conversations/%d/messages", sent.Conversation.ID), nil).decode(t, &msgs)
+			for _, m := range msgs.Items {
+				if m.Seq == card.Message.Seq {
+					if m.Engagement == nil || m.Engagement.ID != coupon {
+						t.Fatalf("the card: %+v", m)
+					}
+					return m.Engagement.Done
+				}
+			}
+			t.Fatal("the card is not listed")
+			return false
+		}
+		if cardDone() {
+			t.Fatal("a card not acted on is done")
+		}
+		e.must(http.StatusOK, fan, "POST", fmt.Sprintf("/api/v1/follower/conversations/%d/cards/%d/act", sent.Conversation.ID, card.Message.Seq), nil)
+		if !cardDone() {
+			t.Fatal("the enabled coupon's card is not done")
+		}
+
 		e.must(http.StatusOK, bob, "POST", conv+"/finish", nil)
 		e.must(http.StatusConflict, bob, "POST", conv+"/finish", nil)
 	})

@@ -115,6 +115,17 @@ type EngagementCard struct {
 	EndsAt      *time.Time   `json:"ends_at" doc:"null when open-ended"`
 	Coupon      *CouponInfo  `json:"coupon" doc:"coupons only"`
 	Program     *ProgramInfo `json:"program" doc:"loyalty programs only"`
+	Done        bool         `json:"done,omitempty" doc:"follower side: they already did what the card offers (the coupon is enabled and not yet used, the program joined)"`
+}
+
+// MarkCardsDone marks the cards among items that done (CardsDone) says
+// the follower has acted on.
+func MarkCardsDone(items []ChatMessage, done map[int64]bool) {
+	for i := range items {
+		if e := items[i].Engagement; e != nil && done[e.ID] {
+			e.Done = true
+		}
+	}
 }
 
 // EngagementCardOut shapes an engagement as a card.

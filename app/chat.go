@@ -285,6 +285,9 @@ func (a *App) SendAgentMessage(ctx context.Context, actor *Actor, id int64, in A
 			kind = regulars.MessageEngagement
 		}
 		m := &regulars.ChatMessage{Author: regulars.AuthorAgent, UserID: actor.User.ID, UserName: actor.User.Name, Kind: kind, Text: in.Text, EngagementID: in.EngagementID, ClientID: in.ClientID}
+		if card != nil {
+			m.EngagementName = card.Name
+		}
 		if sent, err = a.DB.AddChatMessage(ctx, change.conv, m); err != nil {
 			return err
 		}

@@ -22,6 +22,33 @@ type Upload struct {
 
 var errTooLarge = errors.New("attachment too large")
 
+// MaxAttachment is the size limit of a chat attachment, in bytes.
+func (a *App) MaxAttachment() int64 {
+	if a.ChatMaxAttachment <= 0 {
+		return DefaultChatMaxAttachment
+	}
+	return a.ChatMaxAttachment
+}
+
+// AttachmentTooLarge is the refusal of a file over MaxAttachment. The
+// limit is set in MiB and said in the units file managers show sizes in
+// ("10 MB" for 10 MiB), so that a file the sender's device shows as
+// "10.5 MB" is not refused as "larger than 10.5 MB".
+func (a *App) AttachmentTooLarge() error {
+	max := a.MaxAttachment()
+	limit := FormatBytes(max)
+	if max%(1<<20) == 0 {
+		limit = fmt.Sprintf("%d MB", max>>20)
+	}
+	return fileRefusal("The file is larger than the " + limit + " limit: send a smaller one.")
+}
+
+// fileRefusal refuses an attachment, saying why in the message itself
+// (a chat has no form whose field it could highlight) and on the file.
+func fileRefusal(msg string) error {
+	return &regulars.Error{Code: regulars.EINVALID, Message: msg, Fields: map[string]string{"file": msg}}
+}
+
 // limitedReader fails once more than n bytes have been read.
 type limitedReader struct {
 	r io.Reader
@@ -49,9 +76,7 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 		return nil, err
 	}
 	head = head[:n]
-	field := func(msg string) error {
-		return &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"file": msg}}
-	}
+	field := fileRefusal
 	if n == 0 {
 		return nil, field("The file is empty.")
 	}
@@ -62,13 +87,9 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 	ext := regulars.ChatContentTypes[ctype]
 	att := &regulars.ChatAttachment{PartnerID: partnerID, ContentType: ctype, Name: regulars.CleanFileName(up.Name, ext),
 		StorageKey: fmt.Sprintf("chat/%d/%s%s", partnerID, NewSecret(""), ext)}
-	max := a.ChatMaxAttachment
-	if max <= 0 {
-		max = DefaultChatMaxAttachment
-	}
-	size, err := a.Files.Put(ctx, att.StorageKey, &limitedReader{r: io.MultiReader(bytes.NewReader(head), up.Body), n: max})
+	size, err := a.Files.Put(ctx, att.StorageKey, &limitedReader{r: io.MultiReader(bytes.NewReader(head), up.Body), n: a.MaxAttachment()})
 	if errors.Is(err, errTooLarge) {
-		return nil, field("The file is larger than " + FormatBytes(max) + ".")
+		return nil, a.AttachmentTooLarge()
 	}
 	if err != nil {
 		return nil, err

@@ -534,8 +534,8 @@ func TestChatAttachments(t *testing.T) {
 
 		// Too large, or not a picture or PDF: refused on the file field.
 		_, _, err = e.a.FollowerSendAttachment(e.ctx, e.follower, e.w.Channel.ID, app.Upload{Name: "big.png", Body: bytes.NewReader(png(1001))}, "")
-		if fe := regulars.FieldErrors(err); !strings.Contains(fe["file"], "larger than") {
-			t.Fatalf("too large: %v", err)
+		if fe := regulars.FieldErrors(err); !strings.Contains(fe["file"], "larger than the 1 kB limit") || regulars.ErrorMessage(err) != fe["file"] {
+			t.Fatalf("too large: %v (the message says why, as the field does)", err)
 		}
 		_, err = e.a.SendAgentAttachment(e.ctx, ann, c.ID, app.Upload{Name: "x.exe", Body: strings.NewReader("MZ\x90\x00 not a picture")}, app.AgentMessage{})
 		if fe := regulars.FieldErrors(err); fe["file"] == "" {
@@ -654,9 +654,19 @@ func TestEngagementCard(t *testing.T) {
 		_, err = e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{EngagementID: 999999})
 		wantCode(t, err, regulars.ENOTFOUND)
 
+		cards, err := e.a.MessageCards(e.ctx, e.w.Tenant.ID, []*regulars.ChatMessage{card})
+		if err != nil || cards[coupon.ID] == nil {
+			t.Fatalf("cards %v %v", cards, err)
+		}
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, cards); err != nil || got[coupon.ID] {
+			t.Fatalf("done before enabling: %v %v", got, err)
+		}
 		done, err := e.a.ActOnCard(e.ctx, e.follower, c.ID, card.Seq)
 		if err != nil || done.Activation == nil {
 			t.Fatalf("enable from the chat: %+v %v", done, err)
+		}
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, cards); err != nil || !got[coupon.ID] {
+			t.Fatalf("done after enabling: %v %v", got, err)
 		}
 		if got := e.thread(ann, c.ID); got[len(got)-1] != "[activity] Mia enabled the coupon Free coffee" {
 			t.Fatalf("thread ends %q", got[len(got)-1])
@@ -677,5 +687,32 @@ func TestEngagementCard(t *testing.T) {
 		// A text-only card action on a text message is not found.
 		_, err = e.a.ActOnCard(e.ctx, e.follower, c.ID, 1)
 		wantCode(t, err, regulars.ENOTFOUND)
+		// A card without words shows in the conversation lists by its name.
+		if _, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{EngagementID: coupon.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if conv, err := db.FollowerConversation(e.ctx, e.follower.Follower.ID, c.ID); err != nil || conv.LastPreview != "🎁 Free coffee" {
+			t.Fatalf("preview %q %v", conv.LastPreview, err)
+		}
 	})
+}
+
+// The size limit is said as file managers show sizes: 10 MiB is "10 MB",
+// not the "10.5 MB" a decimal rendering gives, which a 10.5 MB file would
+// read as its own size.
+func TestAttachmentTooLargeSaysTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		max  int64
+		want string
+	}{
+		{0, "The file is larger than the 10 MB limit: send a smaller one."},
+		{25 << 20, "The file is larger than the 25 MB limit: send a smaller one."},
+		{1500, "The file is larger than the 1.5 kB limit: send a smaller one."},
+	} {
+		a := &app.App{ChatMaxAttachment: tc.max}
+		err := a.AttachmentTooLarge()
+		if regulars.ErrorMessage(err) != tc.want || regulars.FieldErrors(err)["file"] != tc.want {
+			t.Errorf("limit %d: %v, file %q; want %q", tc.max, err, regulars.FieldErrors(err)["file"], tc.want)
+		}
+	}
 }

@@ -470,19 +470,6 @@ func errorFrame(req *request, err error) *frame {
 }
 
 // cards loads the engagements of the cards among msgs.
-func (c *conn) cards(tenantID int64, msgs []*regulars.ChatMessage) map[int64]*regulars.Engagement {
-	out := map[int64]*regulars.Engagement{}
-	for _, m := range msgs {
-		if m.Kind != regulars.MessageEngagement || out[m.EngagementID] != nil {
-			continue
-		}
-		if e, err := c.hub.app.DB.TenantEngagement(c.ctx, tenantID, m.EngagementID); err == nil {
-			out[e.ID] = e
-		}
-	}
-	return out
-}
-
 const syncPage = 500
 
 // sync sends what a client missed in a conversation after a seq.
@@ -515,12 +502,22 @@ func (c *conn) sync(who *identity, req *request) error {
 	if more {
 		msgs = msgs[:syncPage]
 	}
-	cards := c.cards(tenantID, msgs)
+	cards, err := c.hub.app.MessageCards(c.ctx, tenantID, msgs)
+	if err != nil {
+		return err
+	}
 	out := &frame{Type: "synced", Ref: req.Ref, More: more, Messages: make([]api.ChatMessage, len(msgs))}
 	cv := api.ConversationOut(conv, who.staff != nil)
 	out.Conversation = &cv
 	for i, m := range msgs {
 		out.Messages[i] = api.MessageOut(m, cards[m.EngagementID], who.staff != nil)
+	}
+	if who.follower != nil {
+		done, err := c.hub.app.CardsDone(c.ctx, who.follower.Follower.ID, cards)
+		if err != nil {
+			return err
+		}
+		api.MarkCardsDone(out.Messages, done)
 	}
 	c.send(encode(out))
 	return nil

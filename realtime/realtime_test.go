@@ -52,6 +52,11 @@ type message struct {
 	Kind   string `json:"kind"`
 	Text   string `json:"text"`
 	Event  string `json:"event"`
+	// Engagement cards.
+	Engagement *struct {
+		ID   int64 `json:"id"`
+		Done bool  `json:"done"`
+	} `json:"engagement"`
 }
 
 // client is a WebSocket connection of a test, with the frames it received.
@@ -305,6 +310,53 @@ func TestResumeAfterDrop(t *testing.T) {
 		}
 		if strings.Join(texts, ",") != "three,four,five" || got.More {
 			t.Fatalf("caught up with %v (more %v), want three,four,five", texts, got.More)
+		}
+	})
+}
+
+// A follower catching up on a conversation sees which cards they have
+// acted on: the coupon they enabled is done, not offered again.
+func TestSyncedCardsDone(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		_, annHeader := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
+		fa, token := w.follower("mia@example.com")
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Any offers?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var coupons []int64
+		for _, name := range []string{"Free coffee", "Free cake"} {
+			c := &regulars.Engagement{TenantID: w.w.Tenant.ID, PartnerID: w.w.Partner.ID, ChannelID: w.w.Channel.ID, Kind: regulars.KindCoupon,
+				Name: name, Status: regulars.EngagementActive, Coupon: &regulars.CouponSpec{RedemptionType: regulars.RedeemClick}}
+			if err := db.CreateEngagement(w.ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			coupons = append(coupons, c.ID)
+		}
+		a := dial(t, "ann", w.srv.URL, annHeader, "")
+		a.await("hello", func(f frame) bool { return f.Type == "hello" })
+		var seqs []int64
+		for i, id := range coupons {
+			ref := fmt.Sprint("card", i)
+			a.send(map[string]any{"type": "send", "conversation_id": conv.ID, "engagement_id": id, "ref": ref})
+			seqs = append(seqs, a.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == ref }).Message.Seq)
+		}
+		if _, err := w.srv.App.ActOnCard(w.ctx, fa, conv.ID, seqs[0]); err != nil {
+			t.Fatal(err)
+		}
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		f.await("hello", func(f frame) bool { return f.Type == "hello" })
+		f.send(map[string]any{"type": "sync", "conversation_id": conv.ID, "after_seq": 0, "ref": "s"})
+		got := f.await("synced", func(f frame) bool { return f.Type == "synced" })
+		done := map[int64]bool{}
+		for _, m := range got.Messages {
+			if m.Engagement != nil {
+				done[m.Engagement.ID] = m.Engagement.Done
+			}
+		}
+		if len(done) != 2 || !done[coupons[0]] || done[coupons[1]] {
+			t.Fatalf("cards done %v, want only the enabled coupon %d", done, coupons[0])
 		}
 	})
 }

@@ -347,6 +347,8 @@ func messagePreview(m *regulars.ChatMessage) string {
 		return "📎 " + regulars.Preview(m.Attachment.Name)
 	case m.Kind == regulars.MessageAttachment:
 		return "📎 Attachment"
+	case m.Kind == regulars.MessageEngagement && m.EngagementName != "":
+		return "🎁 " + regulars.Preview(m.EngagementName)
 	case m.Kind == regulars.MessageEngagement:
 		return "🎁 Engagement"
 	}

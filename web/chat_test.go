@@ -70,6 +70,16 @@ func TestChatWithoutJavaScript(t *testing.T) {
 			t.Fatalf("the file: %d %q %s", file.StatusCode, file.Body, file.Header.Get("Content-Type"))
 		}
 		wantStatus(t, srv.SignedIn(t, w.OtherOwner.Email).Get(fmt.Sprintf("/admin/chat-files/%d", att)), http.StatusNotFound)
+		// A file past the request's limit is refused with the limit, as
+		// one just past the file's limit is (app tests).
+		body.Reset()
+		mw = multipart.NewWriter(&body)
+		fw, _ = mw.CreateFormFile("file", "big.png")
+		fw.Write(bytes.Repeat([]byte("x"), app.DefaultChatMaxAttachment+2<<20))
+		mw.Close()
+		r = b.Do(http.MethodPost, thread+"/attachments", &body, http.Header{"Content-Type": {mw.FormDataContentType()}, "Referer": {srv.URL + thread}, "Accept": {"application/json"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantText(t, r, "The file is larger than the 10 MB limit: send a smaller one.")
 		wantStatus(t, submit(srv, b, thread, thread+"/messages", form("text", "  ")), http.StatusUnprocessableEntity)
 
 		// Finishing; the finished tab lists it.
