@@ -322,18 +322,14 @@ func (h *Handler) chatAttach(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wantJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
-	max := h.app.ChatMaxAttachment
-	if max <= 0 {
-		max = app.DefaultChatMaxAttachment
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, max+1<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, h.app.MaxAttachment()+1<<20)
 	var err error
 	var m *regulars.ChatMessage
 	file, header, ferr := r.FormFile("file")
 	if ferr != nil {
 		err = &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"file": "Choose a picture or a PDF to send."}}
 		if errors.As(ferr, new(*http.MaxBytesError)) {
-			err = &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"file": "The file is too large."}}
+			err = h.app.AttachmentTooLarge()
 		}
 	} else {
 		defer file.Close()
