@@ -374,6 +374,44 @@ func (db *DB) ChatMessagesAfter(ctx context.Context, conversationID, afterSeq in
 	return collect(rows, scanMessage)
 }
 
+// LastWriter is the agent who wrote a conversation's newest message.
+type LastWriter struct {
+	UserID int64
+	Name   string
+}
+
+// LastWriters finds, for the conversations among ids whose newest message
+// (system lines aside) an agent wrote, which agent: a conversation keeps
+// only that an agent wrote it. One statement for a page of a list.
+func (db *DB) LastWriters(ctx context.Context, ids []int64) (map[int64]LastWriter, error) {
+	out := map[int64]LastWriter{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := db.queryRows(ctx, `SELECT c.id, COALESCE(m.user_id, 0), COALESCE(u.name, '') FROM conversations c
+		JOIN chat_messages m ON m.conversation_id = c.id AND m.seq = (SELECT s.seq FROM chat_messages s
+			WHERE s.conversation_id = c.id AND s.kind <> 'system' ORDER BY s.seq DESC LIMIT 1)
+		LEFT JOIN users u ON u.id = m.user_id
+		WHERE c.id IN (`+placeholders(len(ids))+`) AND c.last_author = 'agent' AND m.author = 'agent'`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var w LastWriter
+		if err := rows.Scan(&id, &w.UserID, &w.Name); err != nil {
+			return nil, err
+		}
+		out[id] = w
+	}
+	return out, rows.Err()
+}
+
 // ChatMessagesBefore lists up to limit messages before seq (0 = the
 // newest), oldest first: a page of history.
 func (db *DB) ChatMessagesBefore(ctx context.Context, conversationID, beforeSeq int64, limit int) ([]*regulars.ChatMessage, error) {

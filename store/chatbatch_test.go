@@ -273,3 +273,51 @@ func addConversations(t *testing.T, db *store.DB, w *testenv.World, prefix strin
 	}
 	return followers, convs
 }
+
+// Who wrote a conversation's newest message, for the conversation list:
+// the agent of the newest message that is not a system line, and nobody
+// when a follower wrote it (or nobody has).
+func TestLastWriters(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testenv.NewWorld(t, db)
+		ann := w.AddUser(t, w.Partner.ID, "ann@alpha.example", regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate})
+		bob := w.AddUser(t, w.Partner.ID, "bob@alpha.example", regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate})
+		_, convs := addConversations(t, db, w, "LAST", 4)
+		add := func(c *regulars.Conversation, m *regulars.ChatMessage) {
+			t.Helper()
+			if m.Kind == "" {
+				m.Kind = regulars.MessageText
+			}
+			if _, err := db.AddChatMessage(ctx, c, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		follower := func(text string) *regulars.ChatMessage {
+			return &regulars.ChatMessage{Author: regulars.AuthorFollower, Text: text}
+		}
+		agent := func(u *regulars.User, text string) *regulars.ChatMessage {
+			return &regulars.ChatMessage{Author: regulars.AuthorAgent, UserID: u.ID, Text: text}
+		}
+		add(convs[0], follower("hi"))
+		add(convs[0], agent(ann, "hello"))
+		// Bob takes over and the line says so; Ann's message is still the newest.
+		add(convs[0], &regulars.ChatMessage{Author: regulars.AuthorSystem, Kind: regulars.MessageSystem, UserID: bob.ID, Event: regulars.ChatOvertake, Text: "took over"})
+		add(convs[1], agent(ann, "one"))
+		add(convs[1], agent(bob, "two"))
+		add(convs[2], agent(bob, "hi"))
+		add(convs[2], follower("thanks"))
+		got, err := db.LastWriters(ctx, []int64{convs[0].ID, convs[1].ID, convs[2].ID, convs[3].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]store.LastWriter{convs[0].ID: {ann.ID, ann.Name}, convs[1].ID: {bob.ID, bob.Name}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("last writers %v, want %v", got, want)
+		}
+		if got, err := db.LastWriters(ctx, nil); err != nil || len(got) != 0 {
+			t.Fatalf("none: %v %v", got, err)
+		}
+	})
+}
