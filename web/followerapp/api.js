@@ -4,11 +4,24 @@ const TENANT = "regulars.tenant";
 
 export class APIError extends Error {
   constructor(problem, status) {
-    super(problem.detail || `Request failed (${status})`);
+    super(problem.detail || problem.title || `Request failed (${status})`);
     this.status = status;
     this.code = problem.code;
-    this.fields = problem.errors || {};
+    this.detail = problem.detail || problem.title || "";
+    // A problem+json body names its per-field messages "errors"; the
+    // realtime error frames call them "fields".
+    this.fields = problem.errors || problem.fields || {};
   }
+}
+
+// reasonOf is what to tell the follower about a refusal where no form
+// field can be highlighted (the chat): the specific messages of the
+// fields when there are any, else the detail. It takes API errors and
+// realtime error frames alike.
+export function reasonOf(err, fallback = "Something went wrong. Try again.") {
+  const fields = [...new Set(Object.values(err?.fields || {}).filter((v) => typeof v === "string" && v))];
+  if (fields.length) return fields.join(" ");
+  return err?.detail || err?.message || fallback;
 }
 
 export const session = {

@@ -1,7 +1,7 @@
 // The follower's chat: the list of conversations (#/chats) and the chat
 // with a channel (#/chat/CHANNEL_ID), live over one WebSocket for the whole
 // app. Written against the follower API and the realtime protocol only.
-import { call, session, APIError } from "./api.js";
+import { call, session, APIError, reasonOf } from "./api.js";
 import { Live, newClientID } from "./live.js";
 
 export const chatAPI = {
@@ -14,12 +14,17 @@ export const chatAPI = {
 // upload sends a picture or a PDF to a channel as is.
 async function upload(channelID, file, clientID) {
   const q = new URLSearchParams({ name: file.name, client_id: clientID });
-  const res = await fetch(`/api/v1/follower/channels/${channelID}/chat/attachments?${q}`, {
-    method: "POST",
-    headers: { Authorization: "Bearer " + session.token, "Content-Type": file.type || "application/octet-stream", Accept: "application/json" },
-    body: file,
-  });
-  const data = await res.json().catch(() => ({}));
+  let res;
+  try {
+    res = await fetch(`/api/v1/follower/channels/${channelID}/chat/attachments?${q}`, {
+      method: "POST",
+      headers: { Authorization: "Bearer " + session.token, "Content-Type": file.type || "application/octet-stream", Accept: "application/json" },
+      body: file,
+    });
+  } catch {
+    throw Object.assign(new Error("The server could not be reached. Check your connection and send it again."), { code: "offline" });
+  }
+  const data = await res.json().catch(() => ({ detail: `The server refused the file (${res.status}).` }));
   if (!res.ok) throw new APIError(data, res.status);
   return data;
 }
@@ -79,6 +84,43 @@ const CLIP = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"
 
 const fmtTime = (s) => new Date(s).toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 
+// linkify turns the http(s) URLs of a message's text into links, as DOM
+// nodes (never HTML): punctuation that ends a sentence, and a closing
+// bracket the URL did not open, stay outside the link.
+const URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
+export function linkify(text) {
+  const out = [];
+  let at = 0;
+  for (const match of text.matchAll(URL_RE)) {
+    let url = match[0];
+    for (;;) {
+      const last = url.slice(-1);
+      const opens = { ")": "(", "]": "[", "}": "{" }[last];
+      if (".,;:!?'*".includes(last) || (opens && url.split(opens).length <= url.split(last).length - 1)) url = url.slice(0, -1);
+      else break;
+    }
+    if (!/^https?:\/\/[^/?#]/i.test(url)) continue;
+    if (match.index > at) out.push(document.createTextNode(text.slice(at, match.index)));
+    const a = document.createElement("a");
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = url;
+    out.push(a);
+    at = match.index + url.length;
+  }
+  if (at < text.length) out.push(document.createTextNode(text.slice(at)));
+  return out;
+}
+
+// A coupon that enables itself cannot be enabled with a button: the card
+// says when it happens, in the server's words.
+function enablesItself(c) {
+  if (c?.redemption_type === "auto_visit") return "Enables itself when you visit the shop.";
+  if (c?.redemption_type === "auto_point") return `Enables itself when you reach ${c.auto_threshold} total points.`;
+  return "";
+}
+
 export async function chatsScreen({ h, show }) {
   const res = await chatAPI.conversations();
   const items = res.items.map((c) =>
@@ -103,11 +145,14 @@ export async function chatScreen({ h, show, toast }, channelID) {
   const list = h("ol", { class: "chat-messages plain", id: "chat-messages", "aria-live": "polite" });
   const typing = h("p", { class: "typing small muted", id: "typing" });
   const text = h("textarea", { id: "chat-text", rows: "1", maxlength: "4000", placeholder: "Message", "aria-label": "Message" });
-  const file = h("input", { type: "file", id: "chat-file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf", hidden: true });
+  const file = h("input", { type: "file", id: "chat-file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf", hidden: true, tabindex: "-1" });
   const state = h("p", { class: "small muted center", id: "chat-state", role: "status" });
   const canWrite = channel.following && channel.chat_enabled;
+  // A real button, so that the keyboard reaches it; it opens the hidden
+  // file input.
+  const attach = h("button", { class: "btn icon", type: "button", id: "chat-attach", title: "Send a picture or a PDF", html: CLIP, onclick: () => file.click() });
   const form = h("form", { class: "composer row", id: "chat-form" },
-    h("label", { class: "btn icon", for: "chat-file", title: "Send a picture or a PDF", html: CLIP }), file, text,
+    attach, file, text,
     h("button", { class: "btn primary", type: "submit", id: "chat-send" }, "Send"));
   const notice = !channel.following
     ? h("p", { class: "hint" }, "Follow ", channel.name, " to chat with it.")
@@ -115,15 +160,44 @@ export async function chatScreen({ h, show, toast }, channelID) {
   show(channel.name, h("div", { class: "chat-screen" },
     h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), state, list, typing, canWrite ? form : notice));
 
+  // The page scrolls (not the list). The thread stays pinned to its end
+  // while pictures load and messages come, unless the follower scrolls
+  // up to read; scrolling back down pins it again.
+  const off = new AbortController();
+  const scroller = document.scrollingElement || document.documentElement;
+  const NEAR = 80; // px from the end that still count as "at the end"
+  let pinned = true;
+  let lastY = window.scrollY;
+  const fromEnd = () => scroller.scrollHeight - (window.scrollY + window.innerHeight);
+  const toEnd = () => window.scrollTo({ top: scroller.scrollHeight, behavior: "instant" });
+  const keep = () => {
+    if (pinned) toEnd();
+  };
+  window.addEventListener("scroll", () => {
+    const y = window.scrollY;
+    if (fromEnd() <= NEAR) pinned = true;
+    else if (y < lastY) pinned = false; // moved up: on purpose
+    lastY = y;
+  }, { passive: true, signal: off.signal });
+  const grows = new ResizeObserver(keep);
+  grows.observe(list);
+  window.addEventListener("hashchange", () => {
+    off.abort();
+    grows.disconnect();
+  }, { once: true });
+
   const seqs = new Set();
-  const add = (m) => {
+  // add shows a message; live, the follower's own ones are always brought
+  // into view, the others when the thread is at its end.
+  const add = (m, live = true) => {
     if (seqs.has(m.seq)) return;
     seqs.add(m.seq);
     const node = bubble(m);
     const pending = m.client_id && list.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
     if (pending) pending.replaceWith(node);
     else list.append(node);
-    node.scrollIntoView({ block: "end" });
+    if (live && m.author === "follower") pinned = true;
+    if (live) keep();
     if (m.author === "agent") typing.textContent = "";
   };
 
@@ -133,7 +207,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     if (m.attachment) {
       const a = m.attachment;
       if (a.content_type.startsWith("image/")) {
-        const img = h("img", { alt: a.name, class: "att" });
+        const img = h("img", { alt: a.name, class: "att", onload: keep });
         attachmentURL(a.id).then((u) => (img.src = u)).catch(() => (img.alt = a.name + " (not available)"));
         parts.push(img);
       } else {
@@ -141,7 +215,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
       }
     }
     if (m.engagement) parts.push(card(m));
-    if (m.text) parts.push(h("p", {}, m.text));
+    if (m.text) parts.push(h("p", {}, linkify(m.text)));
     return h("li", { class: "bubble " + (m.author === "follower" ? "mine" : "theirs"), "data-seq": m.seq },
       ...parts, h("span", { class: "small muted" }, (m.author === "agent" ? (m.agent?.name || "") + " · " : "") + fmtTime(m.created_at)));
   }
@@ -149,20 +223,30 @@ export async function chatScreen({ h, show, toast }, channelID) {
   function card(m) {
     const e = m.engagement;
     const label = { coupon: "Enable the coupon", loyalty: "Join", message: "Open" }[e.kind] || "Open";
-    const button = h("button", { class: "btn primary", "data-act": m.seq }, label);
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        await chatAPI.act(conv.id, m.seq);
-        button.textContent = e.kind === "coupon" ? "Enabled ✓" : e.kind === "loyalty" ? "Joined ✓" : "Opened ✓";
-        toast(e.kind === "coupon" ? e.name + " is enabled: find it in Coupons." : e.name);
-      } catch (err) {
-        toast(err.message, "error");
-        button.disabled = false;
-      }
-    });
+    const doneLabel = { coupon: "Enabled ✓", loyalty: "Joined ✓", message: "Opened ✓" }[e.kind] || "Done ✓";
+    const by = e.kind === "coupon" ? enablesItself(e.coupon) : "";
+    let action;
+    if (e.done === true) {
+      // Acted on already (the coupon is enabled, the program joined).
+      action = h("button", { class: "btn primary", "data-act": m.seq, disabled: true }, doneLabel);
+    } else if (by) {
+      action = h("p", { class: "small auto-note" }, by);
+    } else {
+      action = h("button", { class: "btn primary", "data-act": m.seq }, label);
+      action.addEventListener("click", async () => {
+        action.disabled = true;
+        try {
+          await chatAPI.act(conv.id, m.seq);
+          action.textContent = doneLabel;
+          toast(e.kind === "coupon" ? e.name + " is enabled: find it in Coupons." : e.name);
+        } catch (err) {
+          toast(reasonOf(err), "error");
+          action.disabled = false;
+        }
+      });
+    }
     return h("div", { class: "card chat-card", "data-engagement": e.id }, h("span", { class: "kind" }, e.kind), h("strong", {}, e.name),
-      e.description ? h("p", { class: "small muted" }, e.description) : null, button);
+      e.description ? h("p", { class: "small muted" }, e.description) : null, action);
   }
 
   const l = connection();
@@ -177,7 +261,9 @@ export async function chatScreen({ h, show, toast }, channelID) {
   };
   if (conv) {
     const res = await chatAPI.messages(conv.id, 0);
-    res.items.forEach(add);
+    res.items.forEach((m) => add(m, false));
+    pinned = true;
+    toEnd(); // and again as each picture loads (keep)
     l?.track(conv.id, Math.max(0, ...seqs));
     read();
     badge(0);
@@ -203,11 +289,29 @@ export async function chatScreen({ h, show, toast }, channelID) {
   listeners.add(listener);
   window.addEventListener("hashchange", () => listeners.delete(listener), { once: true });
 
+  // pending shows what is being sent, at the end of the thread.
   const pending = (label, clientID) => {
-    const li = h("li", { class: "bubble mine pending", "data-client": clientID }, h("p", {}, label), h("span", { class: "small muted" }, "Sending…"));
+    const status = h("span", { class: "small muted status" }, "Sending…");
+    const li = h("li", { class: "bubble mine pending", "data-client": clientID }, h("p", {}, label), status);
+    li.status = status;
     list.append(li);
-    li.scrollIntoView({ block: "end" });
+    pinned = true;
+    toEnd();
     return li;
+  };
+  // failed turns a pending bubble into one that says it was not sent and
+  // why, with a way to take it away.
+  const failed = (li, err) => {
+    li.classList.remove("pending");
+    li.classList.add("failed");
+    li.removeAttribute("data-client");
+    const dismiss = h("button", { class: "btn dismiss", type: "button" }, "Dismiss");
+    dismiss.addEventListener("click", () => {
+      li.remove();
+      text.focus();
+    });
+    li.status.replaceWith(h("p", { class: "reason", role: "alert" }, h("strong", {}, "Not sent. "), reasonOf(err)), dismiss);
+    keep();
   };
   // started makes sure the conversation is tracked once the first message
   // created it.
@@ -233,11 +337,12 @@ export async function chatScreen({ h, show, toast }, channelID) {
         return;
       } catch (err) {
         if (err.code === "offline" || err.code === "timeout") {
+          // Sent again with the same key (stored once) when the connection is back.
+          li.status.textContent = "Waiting for the connection…";
           await new Promise((r) => setTimeout(r, 1000));
-          continue; // the same key: stored once
+          continue;
         }
-        li.classList.add("failed");
-        li.lastChild.textContent = err.detail || err.message;
+        failed(li, err);
         return;
       }
     }
@@ -259,15 +364,14 @@ export async function chatScreen({ h, show, toast }, channelID) {
     file.value = "";
     if (!f) return;
     const clientID = newClientID();
-    const li = pending("Sending " + f.name, clientID);
+    const li = pending(f.name, clientID);
     try {
       const sent = await upload(channelID, f, clientID);
       started(sent.conversation);
       add(sent.message);
     } catch (err) {
-      li.classList.add("failed");
-      li.lastChild.textContent = err.message + " " + Object.values(err.fields || {}).join(" ");
+      failed(li, err);
     }
   });
-  document.addEventListener("visibilitychange", read);
+  document.addEventListener("visibilitychange", read, { signal: off.signal });
 }
