@@ -64,7 +64,7 @@ func (h *Handler) cannedRoutes(prefix string, side httpx.Side, f regulars.Featur
 
 // chatTabs are the agent's tabs, in order.
 var chatTabs = []struct{ Key, Label string }{
-	{app.TabUnanswered, "Unanswered"}, {app.TabMine, "Mine"}, {app.TabActive, "All active"}, {app.TabFinished, "Finished"},
+	{app.TabUnanswered, "Unanswered"}, {app.TabMine, "Mine"}, {app.TabActive, "Active"}, {app.TabFinished, "Finished"},
 }
 
 // chatData is what the chat page shows.
@@ -89,6 +89,10 @@ type chatData struct {
 	// Conflict asks the agent to confirm taking over from the owner.
 	Conflict *app.OwnerConflict
 	Draft    string
+	// LastBy names the agent who wrote a listed conversation's newest
+	// message ("You" for the reader): the conversation keeps only that an
+	// agent wrote it.
+	LastBy map[int64]string
 }
 
 // chatQuery keeps the list's tab and search across links.
@@ -142,6 +146,7 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 		h.fail(w, r, err, "", nil)
 		return
 	}
+	d.LastBy = h.lastWriters(r, a, d.List)
 	d.CanAnswer = a.Can(regulars.FeatureChat, regulars.LevelUpdate)
 	if r.Header.Get("X-Fragment") == "list" {
 		// The chat script refreshes the tabs and the list in place.
@@ -159,6 +164,34 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 		title = d.Conv.FollowerName + " · Chat"
 	}
 	h.render(w, r, status, "chat", &Page{Title: title, Active: "/admin/chat", Data: d, Flash: flash})
+}
+
+// lastWriters names who wrote the newest message of the listed
+// conversations an agent answered last: "You" for the reader, else the
+// agent's first name. A row whose writer is not known gets no name
+// rather than a wrong one.
+func (h *Handler) lastWriters(r *http.Request, a *app.Actor, list []*regulars.Conversation) map[int64]string {
+	ids := make([]int64, 0, len(list))
+	for _, c := range list {
+		if c.LastAuthor == regulars.AuthorAgent {
+			ids = append(ids, c.ID)
+		}
+	}
+	by := map[int64]string{}
+	writers, err := h.app.DB.LastWriters(r.Context(), ids)
+	if err != nil {
+		h.log.Warn("chat list: last writers", "err", err)
+		return by
+	}
+	for id, w := range writers {
+		switch {
+		case w.UserID == a.User.ID:
+			by[id] = "You"
+		case strings.TrimSpace(w.Name) != "":
+			by[id] = strings.Fields(w.Name)[0]
+		}
+	}
+	return by
 }
 
 func (h *Handler) loadThread(r *http.Request, a *app.Actor, d *chatData) error {

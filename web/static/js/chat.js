@@ -38,7 +38,7 @@ function start(root) {
   let status = "";
 
   localTimes(doc);
-  scrollDown(true);
+  if (messages) for (const p of messages.querySelectorAll(".msg:not(.msg-system) .msg-text")) p.replaceChildren(linkified(p.textContent));
 
   const live = new Live({
     onState(state, detail) {
@@ -54,6 +54,9 @@ function start(root) {
       showMessage(m);
       if (conv) showState(conv);
       if (m.author === "follower") markRead(m.seq);
+      // What the follower did with a card, or a card sent, changes their
+      // engagement history beside the thread.
+      if (m.event === "activity" || m.kind === "engagement") refreshHistory();
     },
     onEvent(f) {
       switch (f.type) {
@@ -101,7 +104,7 @@ function start(root) {
       refreshList();
       return;
     }
-    row.querySelector(".conv-preview").textContent = (f.message.author === "agent" ? "You: " : "") + c.last_preview;
+    row.querySelector(".conv-preview").textContent = authorPrefix(f.message) + c.last_preview;
     const time = row.querySelector(".conv-time");
     time.setAttribute("datetime", c.last_message_at);
     localTimes(row);
@@ -113,6 +116,16 @@ function start(root) {
     row.classList.remove("conv-new");
     void row.offsetWidth;
     row.classList.add("conv-new");
+  }
+
+  // authorPrefix names who wrote a message in the list's preview: "You"
+  // for the reader's own, another agent by first name, nothing for the
+  // follower.
+  function authorPrefix(m) {
+    if (m.author !== "agent") return "";
+    if (m.agent?.id === me) return "You: ";
+    const first = (m.agent?.name || "").trim().split(/\s+/)[0];
+    return first ? first + ": " : "";
   }
 
   function setUnread(id, n) {
@@ -147,13 +160,63 @@ function start(root) {
     return messages && messages.scrollHeight - messages.scrollTop - messages.clientHeight < 120;
   }
 
-  function scrollDown(force) {
-    if (messages && (force || nearBottom())) messages.scrollTop = messages.scrollHeight;
+  // The thread stays pinned to its newest message while the reader is at
+  // (or near) the bottom: pictures that load and a thread that changes
+  // size keep it there. Scrolling up unpins it; new messages from others
+  // then show a "New messages" button instead of moving the thread.
+  let pinned = true;
+  let autoTop = -1; // where scrollDown put the thread
+  const below = messages && el("button", { type: "button", class: "btn btn-secondary btn-small new-below", id: "new-below", hidden: "" }, "New messages ↓");
+  if (messages) {
+    messages.after(below);
+    below.addEventListener("click", () => scrollDown(true));
+    messages.addEventListener("scroll", () => {
+      // The scroll scrollDown made can arrive after a picture grew the
+      // thread: that is not the reader scrolling up.
+      if (pinned && messages.scrollTop === autoTop) return;
+      pinned = nearBottom();
+      if (pinned) {
+        autoTop = messages.scrollTop;
+        below.hidden = true;
+      }
+    }, { passive: true });
+    // load does not bubble: listen while it goes down to the picture.
+    messages.addEventListener("load", () => stuck() && scrollDown(true), true);
+    if (typeof ResizeObserver === "function") {
+      // The thread's own size, and each message's (a picture gets its size
+      // before it has loaded).
+      const resized = new ResizeObserver(() => stuck() && scrollDown(true));
+      resized.observe(messages);
+      for (const li of messages.children) resized.observe(li);
+      const added = new MutationObserver((records) => {
+        for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) resized.observe(n);
+      });
+      added.observe(messages, { childList: true });
+      signal.addEventListener("abort", () => {
+        resized.disconnect();
+        added.disconnect();
+      });
+    }
   }
+
+  // stuck: pinned, and not scrolled away since (its scroll event may be
+  // still to come).
+  function stuck() {
+    return pinned && (messages.scrollTop === autoTop || nearBottom());
+  }
+
+  function scrollDown(force) {
+    if (!messages || !(force || stuck())) return;
+    messages.scrollTop = messages.scrollHeight;
+    autoTop = messages.scrollTop;
+    pinned = true;
+    below.hidden = true;
+  }
+  scrollDown(true);
 
   function showMessage(m) {
     if (!messages || messages.querySelector(`[data-seq="${m.seq}"]`)) return;
-    const stick = nearBottom();
+    const stick = stuck() || nearBottom();
     const pending = m.client_id && messages.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
     const node = messageEl(m);
     if (pending) pending.replaceWith(node);
@@ -163,15 +226,27 @@ function start(root) {
       const firstPending = messages.querySelector(".msg-pending");
       messages.insertBefore(node, after || firstPending || null);
     }
-    if (stick || m.author === "agent") scrollDown(true);
+    if (typingFrom && m.author === typingFrom.author && (m.author !== "agent" || m.agent?.id === typingFrom.user_id)) clearTyping();
+    const mine = m.author === "agent" && m.agent?.id === me;
+    if (stick || mine) scrollDown(true);
+    else if (m.kind !== "system") below.hidden = false;
   }
 
+  // The typing line names who types; their message clears it.
   let typingTimer = 0;
+  let typingFrom = null;
   function showTyping(f) {
+    typingFrom = { author: f.author, user_id: f.user_id };
     typingLine.textContent = (f.name || "The follower") + " is typing";
     typingLine.append(doc.getElementById("typing-dots").content.cloneNode(true));
     clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => (typingLine.textContent = ""), 4000);
+    typingTimer = setTimeout(clearTyping, 4000);
+  }
+
+  function clearTyping() {
+    clearTimeout(typingTimer);
+    typingFrom = null;
+    typingLine.textContent = "";
   }
 
   let readTimer = 0;
@@ -266,8 +341,14 @@ function start(root) {
       picker.open = false;
     });
 
-    // Files go up as soon as they are chosen.
+    // Files go up as soon as they are chosen; the File button opens the
+    // input of the form the script hides.
     const file = doc.getElementById("attach-file");
+    const attach = doc.getElementById("attach-button");
+    if (attach && file) {
+      attach.hidden = false;
+      attach.addEventListener("click", () => file.click());
+    }
     file?.addEventListener("change", async () => {
       const f = file.files[0];
       if (f) await upload(f);
@@ -376,8 +457,8 @@ function start(root) {
       }
       const out = await res.json().catch(() => ({}));
       if (res.ok) {
-        showMessage(out);
         bubble.remove();
+        showMessage(out);
         return;
       }
       if (res.status === 409 && out.owner) {
@@ -440,15 +521,31 @@ function start(root) {
     toggle?.setAttribute("aria-expanded", String(open));
   };
   toggle?.addEventListener("click", () => setHistory(!root.classList.contains("history-open")));
+  // loadHistory puts the panel for an activity filter in place, keeping
+  // where it was scrolled to.
+  async function loadHistory(kind) {
+    const res = await fetch(`/admin/chat/${convID}/history?kind=${encodeURIComponent(kind)}`).catch(() => null);
+    const panel = doc.getElementById("history");
+    if (!res?.ok || !panel) return;
+    const scroll = panel.scrollTop;
+    panel.innerHTML = await res.text();
+    panel.scrollTop = scroll;
+    localTimes(panel);
+  }
+  let historyTimer = 0;
+  function refreshHistory() {
+    clearTimeout(historyTimer);
+    historyTimer = setTimeout(() => {
+      const kind = doc.querySelector('#history .chip[aria-current="true"]')?.dataset.kind || "";
+      loadHistory(kind);
+    }, 200);
+  }
   doc.getElementById("history")?.addEventListener("click", async (e) => {
     if (e.target.closest(".history-close")) return setHistory(false);
     const chip = e.target.closest(".chip");
     if (!chip) return;
     e.preventDefault();
-    const res = await fetch(`/admin/chat/${convID}/history?kind=${encodeURIComponent(chip.dataset.kind)}`).catch(() => null);
-    if (!res?.ok) return;
-    doc.getElementById("history").innerHTML = await res.text();
-    localTimes(doc.getElementById("history"));
+    loadHistory(chip.dataset.kind);
   });
   doc.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && root.classList.contains("history-open") && !doc.querySelector("dialog[open]")) setHistory(false);
@@ -497,6 +594,34 @@ function localTimes(scope) {
 
 const attachmentURL = (id) => `/admin/chat-files/${id}`;
 
+// linkified is text with its http(s) addresses as links that open in a
+// new tab, built as nodes (the text never becomes HTML). Punctuation that
+// ends a sentence, and a closing bracket without its opening one, stay
+// outside the link.
+function linkified(text) {
+  const out = document.createDocumentFragment();
+  const re = /\bhttps?:\/\/[^\s<>"]+/gi;
+  let at = 0;
+  for (const match of text.matchAll(re)) {
+    let url = match[0];
+    for (;;) {
+      const last = url.at(-1);
+      const pair = { ")": "(", "]": "[", "}": "{" }[last];
+      if (".,;:!?'\"*".includes(last) || (pair && url.split(last).length > url.split(pair).length)) url = url.slice(0, -1);
+      else break;
+    }
+    let ok = false;
+    try {
+      ok = /^https?:$/.test(new URL(url).protocol);
+    } catch {}
+    if (!ok) continue;
+    out.append(text.slice(at, match.index), el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url));
+    at = match.index + url.length;
+  }
+  out.append(text.slice(at));
+  return out;
+}
+
 // messageEl builds a message the way the page renders it.
 function messageEl(m) {
   const time = el("time", { datetime: m.created_at });
@@ -518,7 +643,7 @@ function messageEl(m) {
     const e = m.engagement;
     bubble.append(el("div", { class: "eng-card" }, el("span", { class: `eng-kind eng-${e.kind}` }, e.kind), el("strong", {}, e.name), e.description ? el("span", { class: "muted" }, e.description) : null));
   }
-  if (m.text) bubble.append(el("p", { class: "msg-text" }, m.text));
+  if (m.text) bubble.append(el("p", { class: "msg-text" }, linkified(m.text)));
   const li = el("li", { class: `msg msg-${m.author}`, "data-seq": String(m.seq) }, bubble, el("p", { class: "msg-meta" }, (m.author === "agent" ? m.agent?.name || "Agent" : "Follower") + " · ", time));
   localTimes(li);
   return li;
