@@ -228,6 +228,46 @@ func listNamesTheLastAuthor(t *testing.T, x *agentChat) {
 	preview(other.ID, "Thanks Bob")
 }
 
+// A reload of the list that live events overtake does not leave the list
+// behind them: the list's fetch is held back until after a follower's
+// message has updated its row, and the row still ends with that message.
+func TestChatUXListReloadOvertakenByEvents(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	ben := x.follower(t, "BEN001", "Ben")
+	other := x.followerSays(t, ben, "Hi there")
+	b := x.open(t, x.ann, 1280, 800, "/admin/chat?tab=unanswered")
+	// The page's list fetches: counted when the server has answered, then
+	// held for a second and a half.
+	testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`(() => {
+	  window.listAnswered = 0;
+	  const fetch = window.fetch;
+	  window.fetch = async (url, init) => {
+	    const res = await fetch(url, init);
+	    if (init?.headers?.["X-Fragment"] === "list") {
+	      window.listAnswered++;
+	      await new Promise((r) => setTimeout(r, 1500));
+	    }
+	    return res;
+	  };
+	})()`))
+	sel := fmt.Sprintf(`.conv[data-id="%d"] .conv-preview`, other.ID)
+	// Bob takes Mia's conversation: a system line, so the list reloads.
+	x.agentSays(t, x.bob, x.conv.ID, "Bob here")
+	waitTrue(t, b, `window.listAnswered === 1`, "the list's reload answered")
+	// While that answer is held back, Ben writes: his row changes live.
+	x.followerSays(t, ben, "Are you there?")
+	waitTrue(t, b, fmt.Sprintf(`document.querySelector(%q)?.textContent === "Are you there?"`, sel), "Ben's row updated live")
+	// The held answer lands; the row must end with Ben's message again.
+	waitTrue(t, b, `window.listAnswered >= 2`, "the list fetched again after the overtaken reload")
+	waitTrue(t, b, fmt.Sprintf(`(() => { const p = document.querySelector(%q)?.textContent; return p === "Are you there?" && window.listAnswered >= 2; })()`, sel),
+		"Ben's row showing his message after the reloads")
+	testenv.Do(t, b, chromedp.Sleep(1700e6))
+	if got := testenv.Run(t, b, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.textContent`, sel))); got != "Are you there?" {
+		t.Fatalf("after the reloads Ben's row says %q", got)
+	}
+}
+
 // The File button is reached with Tab after Engagement, named, and opens
 // the file chooser with Enter and with Space.
 func TestChatUXFileButtonByKeyboard(t *testing.T) {

@@ -79,18 +79,29 @@ function start(root) {
 
   /* ------------------------------------------------------------ list */
 
+  // A reload of the list can be overtaken by live events: a row the
+  // events changed while the list was being fetched would go back to what
+  // the server rendered before them. So the newest fetch alone is applied,
+  // and one that live changes overtook is followed by another.
   let refreshTimer = 0;
+  let fetches = 0; // the newest fetch
+  let liveChanges = 0; // rows changed by events
   function refreshList() {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(async () => {
+      const n = ++fetches;
+      const seen = liveChanges;
       const q = new URLSearchParams({ tab: root.dataset.tab, q: root.dataset.q });
       const res = await fetch("/admin/chat" + (convID ? "/" + convID : "") + "?" + q, { headers: { "X-Fragment": "list" } }).catch(() => null);
       if (!res?.ok) return;
+      const html = await res.text();
+      if (n !== fetches) return; // a newer fetch is on its way
       const body = doc.getElementById("chat-list-body");
       const scroll = body.querySelector(".conversations")?.scrollTop || 0;
-      body.innerHTML = await res.text();
+      body.innerHTML = html;
       body.querySelector(".conversations").scrollTop = scroll;
       localTimes(body);
+      if (liveChanges !== seen) refreshList();
     }, 150);
   }
 
@@ -104,6 +115,7 @@ function start(root) {
       refreshList();
       return;
     }
+    liveChanges++;
     row.querySelector(".conv-preview").textContent = authorPrefix(f.message) + c.last_preview;
     const time = row.querySelector(".conv-time");
     time.setAttribute("datetime", c.last_message_at);
