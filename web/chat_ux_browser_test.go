@@ -104,6 +104,9 @@ func (x *agentChat) open(t *testing.T, u *regulars.User, width, height int64, pa
 	signInBrowser(t, b, x.srv.URL, u.Email)
 	testenv.Do(t, b, chromedp.Navigate(x.srv.URL+path))
 	chatReady(t, b)
+	// Events published before the connection is up do not reach the page
+	// (typing above all, which nobody catches up on).
+	waitTrue(t, b, `document.getElementById("chat")?.dataset.live === "1"`, "the chat page's connection")
 	return b
 }
 

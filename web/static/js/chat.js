@@ -47,6 +47,7 @@ function start(root) {
       if (state === "closed" && detail?.code === 4401) location.reload();
     },
     onHello() {
+      root.dataset.live = "1"; // connected: events reach this page from now on
       refreshList();
     },
     onMessage(m, conv) {
