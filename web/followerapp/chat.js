@@ -3,6 +3,7 @@
 // app. Written against the follower API and the realtime protocol only.
 import { call, session, APIError, reasonOf } from "./api.js";
 import { Live, newClientID } from "./live.js";
+import { linkify } from "./text.js";
 
 export const chatAPI = {
   conversations: () => call("GET", "/conversations"),
@@ -83,35 +84,6 @@ export async function watchUnread(el) {
 const CLIP = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg><span class="sr-only">Send a picture or a PDF</span>';
 
 const fmtTime = (s) => new Date(s).toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-
-// linkify turns the http(s) URLs of a message's text into links, as DOM
-// nodes (never HTML): punctuation that ends a sentence, and a closing
-// bracket the URL did not open, stay outside the link.
-const URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
-export function linkify(text) {
-  const out = [];
-  let at = 0;
-  for (const match of text.matchAll(URL_RE)) {
-    let url = match[0];
-    for (;;) {
-      const last = url.slice(-1);
-      const opens = { ")": "(", "]": "[", "}": "{" }[last];
-      if (".,;:!?'*".includes(last) || (opens && url.split(opens).length <= url.split(last).length - 1)) url = url.slice(0, -1);
-      else break;
-    }
-    if (!/^https?:\/\/[^/?#]/i.test(url)) continue;
-    if (match.index > at) out.push(document.createTextNode(text.slice(at, match.index)));
-    const a = document.createElement("a");
-    a.href = url;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    a.textContent = url;
-    out.push(a);
-    at = match.index + url.length;
-  }
-  if (at < text.length) out.push(document.createTextNode(text.slice(at)));
-  return out;
-}
 
 // A coupon that enables itself cannot be enabled with a button: the card
 // says when it happens, in the server's words.

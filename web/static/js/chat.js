@@ -8,15 +8,17 @@
 // on a full load and after an htmx-boosted navigation alike (init). app.js
 // itself is imported by the content-hashed URL the layout loaded it from,
 // so that it is the very same module; live.js is the WebSocket client the
-// follower app shares, served at /app/live.js and revalidated on load.
+// follower app shares, served at /app/live.js and revalidated on load, and
+// text.js (/app/text.js) the links in messages, the same in both.
 
 const doc = document;
 let active = null; // the running chat page: stopped when another starts
-let confirmDialog, Live, newClientID;
+let confirmDialog, Live, newClientID, linkify;
 
 export async function init(root) {
   ({ confirmDialog } = await import(root.dataset.appJs));
   ({ Live, newClientID } = await import(root.dataset.liveJs));
+  ({ linkify } = await import(root.dataset.textJs));
   active?.stop();
   active = start(root);
 }
@@ -38,7 +40,7 @@ function start(root) {
   let status = "";
 
   localTimes(doc);
-  if (messages) for (const p of messages.querySelectorAll(".msg:not(.msg-system) .msg-text")) p.replaceChildren(linkified(p.textContent));
+  if (messages) for (const p of messages.querySelectorAll(".msg:not(.msg-system) .msg-text")) p.replaceChildren(...linkify(p.textContent));
 
   const live = new Live({
     onState(state, detail) {
@@ -607,34 +609,6 @@ function localTimes(scope) {
 
 const attachmentURL = (id) => `/admin/chat-files/${id}`;
 
-// linkified is text with its http(s) addresses as links that open in a
-// new tab, built as nodes (the text never becomes HTML). Punctuation that
-// ends a sentence, and a closing bracket without its opening one, stay
-// outside the link.
-function linkified(text) {
-  const out = document.createDocumentFragment();
-  const re = /\bhttps?:\/\/[^\s<>"]+/gi;
-  let at = 0;
-  for (const match of text.matchAll(re)) {
-    let url = match[0];
-    for (;;) {
-      const last = url.at(-1);
-      const pair = { ")": "(", "]": "[", "}": "{" }[last];
-      if (".,;:!?'\"*".includes(last) || (pair && url.split(last).length > url.split(pair).length)) url = url.slice(0, -1);
-      else break;
-    }
-    let ok = false;
-    try {
-      ok = /^https?:$/.test(new URL(url).protocol);
-    } catch {}
-    if (!ok) continue;
-    out.append(text.slice(at, match.index), el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url));
-    at = match.index + url.length;
-  }
-  out.append(text.slice(at));
-  return out;
-}
-
 // messageEl builds a message the way the page renders it.
 function messageEl(m) {
   const time = el("time", { datetime: m.created_at });
@@ -656,7 +630,7 @@ function messageEl(m) {
     const e = m.engagement;
     bubble.append(el("div", { class: "eng-card" }, el("span", { class: `eng-kind eng-${e.kind}` }, e.kind), el("strong", {}, e.name), e.description ? el("span", { class: "muted" }, e.description) : null));
   }
-  if (m.text) bubble.append(el("p", { class: "msg-text" }, linkified(m.text)));
+  if (m.text) bubble.append(el("p", { class: "msg-text" }, ...linkify(m.text)));
   const li = el("li", { class: `msg msg-${m.author}`, "data-seq": String(m.seq) }, bubble, el("p", { class: "msg-meta" }, (m.author === "agent" ? m.agent?.name || "Agent" : "Follower") + " · ", time));
   localTimes(li);
   return li;
