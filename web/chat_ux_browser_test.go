@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,22 +110,6 @@ func (x *agentChat) open(t *testing.T, u *regulars.User, width, height int64, pa
 
 func (x *agentChat) thread() string { return fmt.Sprintf("/admin/chat/%d", x.conv.ID) }
 
-// agentPNG is a PNG of w×h pixels.
-func agentPNG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 160, 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // agentNewestPictureInView: the thread's last picture has loaded, shows whole
 // inside the thread, and the thread is at its bottom.
 const agentNewestPictureInView = `(() => {
@@ -157,7 +139,7 @@ func TestChatUXPicturesScrollIntoView(t *testing.T) {
 			x := newAgentChat(t, 25)
 			x.agentSays(t, x.ann, x.conv.ID, "Hi Mia!")
 			file := filepath.Join(t.TempDir(), "latte.png")
-			if err := os.WriteFile(file, agentPNG(t, 600, 450), 0o644); err != nil {
+			if err := os.WriteFile(file, picture(t, 600, 450, color.RGBA{200, 120, 40, 255}), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			b := x.open(t, x.ann, size.w, size.h, x.thread())
@@ -169,7 +151,7 @@ func TestChatUXPicturesScrollIntoView(t *testing.T) {
 
 			// Mia sends one.
 			if _, _, err := x.srv.App.FollowerSendAttachment(context.Background(), x.mia, x.w.Channel.ID,
-				app.Upload{Name: "cup.png", Body: bytes.NewReader(agentPNG(t, 500, 600))}, ""); err != nil {
+				app.Upload{Name: "cup.png", Body: bytes.NewReader(picture(t, 500, 600, color.RGBA{40, 120, 200, 255}))}, ""); err != nil {
 				t.Fatal(err)
 			}
 			waitTrue(t, b, `document.querySelectorAll("#messages img").length === 2`, "the received picture in the thread")
