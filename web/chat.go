@@ -64,7 +64,7 @@ func (h *Handler) cannedRoutes(prefix string, side httpx.Side, f regulars.Featur
 
 // chatTabs are the agent's tabs, in order.
 var chatTabs = []struct{ Key, Label string }{
-	{app.TabUnanswered, "Unanswered"}, {app.TabMine, "Mine"}, {app.TabActive, "Active"}, {app.TabFinished, "Finished"},
+	{app.TabUnanswered, "Unanswered"}, {app.TabMine, "Mine"}, {app.TabActive, "All active"}, {app.TabFinished, "Finished"},
 }
 
 // chatData is what the chat page shows.
