@@ -44,7 +44,19 @@ async function attachmentURL(id) {
 // The one connection of the app, made on the first chat screen.
 let live = null;
 const listeners = new Set();
-let badge = () => {};
+// The Chats tab's badge: unread messages by conversation, the open one's
+// read. (A total alone would be zeroed by opening any one conversation,
+// and put back by a count fetched before that conversation was read.)
+const unread = new Map();
+let openConv = 0;
+let badgeEl = null;
+function showBadge() {
+  if (!badgeEl) return;
+  let n = 0;
+  for (const [id, k] of unread) if (id !== openConv) n += k;
+  badgeEl.textContent = String(n);
+  badgeEl.hidden = n === 0;
+}
 
 function connection() {
   if (live || !session.token) return live;
@@ -53,7 +65,11 @@ function connection() {
     onMessage: (m, c) => listeners.forEach((l) => l.message?.(m, c)),
     onEvent: (f) => {
       listeners.forEach((l) => l.event?.(f));
-      if (f.type === "message" && !f.tracked && f.message.author !== "follower") badge(1);
+      if (f.type === "message" && !f.tracked && f.message.author !== "follower") {
+        const id = f.message.conversation_id;
+        unread.set(id, (unread.get(id) || 0) + 1);
+        showBadge();
+      }
     },
     onState: (s, d) => {
       listeners.forEach((l) => l.state?.(s, d));
@@ -68,17 +84,10 @@ export async function watchUnread(el) {
   if (!session.token) return;
   const res = await chatAPI.conversations().catch(() => null);
   if (!res) return;
-  let n = res.items.reduce((sum, c) => sum + c.unread, 0);
-  const show = () => {
-    el.textContent = String(n);
-    el.hidden = n === 0;
-  };
-  badge = (d) => {
-    n = d === 0 ? 0 : n + d;
-    show();
-  };
-  show();
-  if (n > 0) connection();
+  badgeEl = el;
+  for (const c of res.items) unread.set(c.id, c.id === openConv ? 0 : c.unread);
+  showBadge();
+  if (res.items.some((c) => c.unread > 0)) connection();
 }
 
 const CLIP = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg><span class="sr-only">Send a picture or a PDF</span>';
@@ -238,7 +247,9 @@ export async function chatScreen({ h, show, toast }, channelID) {
     toEnd(); // and again as each picture loads (keep)
     l?.track(conv.id, Math.max(0, ...seqs));
     read();
-    badge(0);
+    openConv = conv.id;
+    unread.set(conv.id, 0);
+    showBadge();
   }
   const listener = {
     message: (m) => {
@@ -259,7 +270,10 @@ export async function chatScreen({ h, show, toast }, channelID) {
     },
   };
   listeners.add(listener);
-  window.addEventListener("hashchange", () => listeners.delete(listener), { once: true });
+  window.addEventListener("hashchange", () => {
+    listeners.delete(listener);
+    if (conv && openConv === conv.id) openConv = 0;
+  }, { once: true });
 
   // pending shows what is being sent, at the end of the thread.
   const pending = (label, clientID) => {
