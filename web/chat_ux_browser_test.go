@@ -423,3 +423,23 @@ func TestChatUXListFitsAndSaysWhatCountsMean(t *testing.T) {
 	testenv.WaitText(t, b, "#search-note", "1 match for “luc”. Tab counts are totals.")
 	testenv.WaitText(t, b, "#tab-unanswered .count", "2")
 }
+
+// A refused upload says it was not sent and why, and can be dismissed.
+func TestChatUXRefusedUploadSaysWhy(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	x.agentSays(t, x.ann, x.conv.ID, "Hi Mia!")
+	b := x.open(t, x.ann, 1280, 800, x.thread())
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("just text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Do(t, b, chromedp.SetUploadFiles(`#attach-file`, []string{file}))
+	testenv.WaitText(t, b, ".msg-failed", "Not sent.")
+	got := testenv.Run(t, b, chromedp.Evaluate[string](`document.querySelector(".msg-failed").innerText`))
+	if !strings.Contains(got, "notes.txt") || !strings.Contains(got, "Send a picture (JPEG, PNG, GIF or WebP) or a PDF.") || strings.Contains(got, "Sending") {
+		t.Fatalf("the failed bubble says %q", got)
+	}
+	testenv.Do(t, b, chromedp.Click(`.msg-failed .msg-dismiss`))
+	waitTrue(t, b, `document.querySelector(".msg-failed") === null && document.activeElement.id === "composer-text"`, "the failed bubble dismissed")
+}

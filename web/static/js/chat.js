@@ -307,11 +307,24 @@ function start(root) {
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
-        bubble.classList.add("msg-failed");
-        bubble.querySelector(".msg-meta").textContent = err.detail || err.message;
+        failed(bubble, label, err.detail || err.message);
         return false;
       }
     }
+  }
+
+  // failed turns a pending bubble into one that says it was not sent and
+  // why, with a way to dismiss it.
+  function failed(bubble, label, reason) {
+    bubble.classList.remove("msg-pending");
+    bubble.classList.add("msg-failed");
+    bubble.querySelector(".msg-text").textContent = label;
+    const dismiss = el("button", { type: "button", class: "btn btn-secondary btn-small msg-dismiss" }, "Dismiss");
+    dismiss.addEventListener("click", () => {
+      bubble.remove();
+      doc.getElementById("composer-text")?.focus();
+    });
+    bubble.querySelector(".msg-meta").replaceChildren(el("strong", {}, "Not sent. "), reason + " ", dismiss);
   }
 
   function pendingBubble(label, clientID) {
@@ -466,8 +479,7 @@ function start(root) {
       if (overtake) body.append("overtake_from", String(overtake));
       const res = await fetch(`/admin/chat/${convID}/attachments`, { method: "POST", body, headers: { Accept: "application/json" } }).catch(() => null);
       if (!res) {
-        bubble.classList.add("msg-failed");
-        bubble.querySelector(".msg-meta").textContent = "Not sent: no connection.";
+        failed(bubble, f.name, "The server could not be reached.");
         return;
       }
       const out = await res.json().catch(() => ({}));
@@ -484,9 +496,8 @@ function start(root) {
         bubble.remove();
         return;
       }
-      bubble.classList.add("msg-failed");
       const fields = out.fields ? Object.values(out.fields).join(" ") : "";
-      bubble.querySelector(".msg-meta").textContent = fields || out.detail || "Not sent.";
+      failed(bubble, f.name, fields || out.detail || "Try again.");
       return;
     }
   }
