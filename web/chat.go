@@ -206,13 +206,8 @@ func (h *Handler) loadThread(r *http.Request, a *app.Actor, d *chatData) error {
 	if len(msgs) > 0 && msgs[0].Seq > 1 {
 		d.Earlier = msgs[0].Seq
 	}
-	d.Cards = map[int64]*regulars.Engagement{}
-	for _, m := range msgs {
-		if m.Kind == regulars.MessageEngagement && d.Cards[m.EngagementID] == nil {
-			if e, err := h.app.DB.Engagement(ctx, a.PartnerID(), m.EngagementID); err == nil {
-				d.Cards[e.ID] = e
-			}
-		}
+	if d.Cards, err = h.app.MessageCards(ctx, a.User.TenantID, msgs); err != nil {
+		return err
 	}
 	if d.Channel, err = h.app.DB.Channel(ctx, a.PartnerID(), c.ChannelID); err != nil {
 		return err
