@@ -410,10 +410,20 @@ func (a *App) publishChange(ctx context.Context, partnerID int64, ch *agentChang
 }
 
 func (a *App) publishMessages(ctx context.Context, conv *regulars.Conversation, msgs []*regulars.ChatMessage, card *regulars.Engagement) {
+	done := false
+	if card != nil {
+		// A card for a coupon the follower already holds arrives marked,
+		// as it does when the thread is loaded again.
+		d, err := a.CardsDone(ctx, conv.FollowerID, map[int64]*regulars.Engagement{card.ID: card})
+		if err != nil {
+			a.Log.Warn("checking a card's follower state to publish", "err", err)
+		}
+		done = d[card.ID]
+	}
 	for _, m := range msgs {
 		ev := &ChatEvent{Type: EventMessage, PartnerID: conv.PartnerID, FollowerID: conv.FollowerID, ConversationID: conv.ID, Conversation: conv, Message: m}
 		if m.EngagementID != 0 {
-			ev.Engagement = card
+			ev.Engagement, ev.EngagementDone = card, done && card != nil && card.ID == m.EngagementID
 		}
 		a.publish(ctx, ev, false)
 	}

@@ -44,6 +44,9 @@ type ChatEvent struct {
 	Message      *regulars.ChatMessage  `json:"message,omitempty"`
 	// Engagement is the card of an engagement message.
 	Engagement *regulars.Engagement `json:"engagement,omitempty"`
+	// EngagementDone says the conversation's follower has already done
+	// what the card offers (CardsDone), as it stood when it was sent.
+	EngagementDone bool `json:"engagement_done,omitempty"`
 
 	// Read and typing: who (an agent's user id, or the follower when 0),
 	// their name and, for reads, up to which message.

@@ -328,6 +328,9 @@ func eventFrame(ev *app.ChatEvent, forStaff bool) *frame {
 	}
 	if ev.Message != nil {
 		m := api.MessageOut(ev.Message, ev.Engagement, forStaff)
+		if !forStaff && ev.EngagementDone && m.Engagement != nil {
+			m.Engagement.Done = true
+		}
 		f.Message = &m
 	}
 	return f

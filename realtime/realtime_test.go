@@ -358,6 +358,25 @@ func TestSyncedCardsDone(t *testing.T) {
 		if len(done) != 2 || !done[coupons[0]] || done[coupons[1]] {
 			t.Fatalf("cards done %v, want only the enabled coupon %d", done, coupons[0])
 		}
+
+		// Cards sent while the follower is connected arrive marked the
+		// same way; agents' copies carry no follower state.
+		_, bobHeader := w.agent(w.w.Partner.ID, "bob@alpha.example", regulars.LevelUpdate)
+		b := dial(t, "bob", w.srv.URL, bobHeader, "")
+		b.await("hello", func(f frame) bool { return f.Type == "hello" })
+		for i, id := range coupons {
+			ref := fmt.Sprint("live", i)
+			a.send(map[string]any{"type": "send", "conversation_id": conv.ID, "engagement_id": id, "ref": ref})
+			seq := a.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == ref }).Message.Seq
+			card := func(f frame) bool { return f.Type == "message" && f.Message != nil && f.Message.Seq == seq }
+			live := f.await("live card", card)
+			if live.Message.Engagement == nil || live.Message.Engagement.Done != (i == 0) {
+				t.Fatalf("live card for coupon %d: %+v, want done %v", id, live.Message.Engagement, i == 0)
+			}
+			if staff := b.await("agent's card", card); staff.Message.Engagement == nil || staff.Message.Engagement.Done {
+				t.Fatalf("another agent's copy of the card: %+v, want the card without follower state", staff.Message.Engagement)
+			}
+		}
 	})
 }
 
