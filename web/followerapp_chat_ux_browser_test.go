@@ -262,8 +262,22 @@ func TestBrowserFollowerChatShowsNewPicturesWhole(t *testing.T) {
 	if y := testenv.Run(t, ctx, chromedp.Evaluate[float64](`scrollY`)); y != 0 {
 		t.Errorf("a new message scrolled the thread to %vpx while the follower read at the top", y)
 	}
+	// A button over the composer says so and takes them down to it.
+	waitTrue(t, ctx, `(b => b && !b.hidden && b.getBoundingClientRect().height > 0)(document.querySelector("#chat-new-below"))`, "the New messages button showing")
+	testenv.Screenshot(t, ctx, "new-below")
+	testenv.Do(t, ctx, chromedp.Click(`#chat-new-below`))
+	waitState(t, ctx, lastInView(".bubble.theirs"), "the new message in view after New messages")
+	waitTrue(t, ctx, `document.querySelector("#chat-new-below").hidden`, "the New messages button going away")
+
+	// Up again and back down by hand: the button goes away too.
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo({ top: 0, behavior: "instant" })`))
+	waitTrue(t, ctx, `scrollY === 0`, "the follower scrolling to the top again")
+	time.Sleep(200 * time.Millisecond)
+	c.agentSays(t, conv, "We close at six.")
+	waitTrue(t, ctx, `!document.querySelector("#chat-new-below").hidden`, "the New messages button showing again")
 	// Back at the end, it follows new messages again.
 	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo({ top: document.scrollingElement.scrollHeight, behavior: "instant" })`))
+	waitTrue(t, ctx, `document.querySelector("#chat-new-below").hidden`, "the New messages button going away at the end")
 	time.Sleep(200 * time.Millisecond)
 	c.agentPicture(t, conv, "receipt.png", 600, 1200)
 	waitState(t, ctx, picturesLoaded(6), "the receipt loading")
@@ -370,6 +384,14 @@ func TestBrowserFollowerChatCouponCards(t *testing.T) {
 		t.Error("the done card's button can be pressed again")
 	}
 	testenv.Screenshot(t, ctx, "cards")
+
+	// The same coupon sent again while the chat is open arrives marked.
+	c.agentCard(t, conv, coffee)
+	waitTrue(t, ctx, `document.querySelectorAll('`+card(coffee)+`').length === 2`, "the second card arriving live")
+	last := `[...document.querySelectorAll('` + card(coffee) + `')].at(-1)`
+	if got := testenv.Run(t, ctx, chromedp.Evaluate[string](last+`.querySelector("[data-act]")?.textContent || ""`)); got != "Enabled ✓" {
+		t.Errorf("the live card of a coupon the follower holds offers %q, want Enabled ✓", got)
+	}
 }
 
 // The paperclip is a button the keyboard reaches (Tab from the link back)

@@ -132,8 +132,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // A real button, so that the keyboard reaches it; it opens the hidden
   // file input.
   const attach = h("button", { class: "btn icon", type: "button", id: "chat-attach", title: "Send a picture or a PDF", html: CLIP, onclick: () => file.click() });
+  // Shown over the composer when a reply comes while the follower reads
+  // further up; it takes them down to it.
+  const below = h("button", { class: "btn new-below", type: "button", id: "chat-new-below", hidden: true }, "New messages ↓");
   const form = h("form", { class: "composer row", id: "chat-form" },
-    attach, file, text,
+    below, attach, file, text,
     h("button", { class: "btn primary", type: "submit", id: "chat-send" }, "Send"));
   const notice = !channel.following
     ? h("p", { class: "hint" }, "Follow ", channel.name, " to chat with it.")
@@ -150,16 +153,29 @@ export async function chatScreen({ h, show, toast }, channelID) {
   let pinned = true;
   let lastY = window.scrollY;
   const fromEnd = () => scroller.scrollHeight - (window.scrollY + window.innerHeight);
-  const toEnd = () => window.scrollTo({ top: scroller.scrollHeight, behavior: "instant" });
+  // (lastY follows at once: scroll events come a frame later, and one
+  // that comes after the reader has scrolled up again must see them move up.)
+  const toEnd = () => {
+    window.scrollTo({ top: scroller.scrollHeight, behavior: "instant" });
+    lastY = window.scrollY;
+  };
   const keep = () => {
     if (pinned) toEnd();
   };
   window.addEventListener("scroll", () => {
     const y = window.scrollY;
-    if (fromEnd() <= NEAR) pinned = true;
-    else if (y < lastY) pinned = false; // moved up: on purpose
+    if (fromEnd() <= NEAR) {
+      pinned = true;
+      below.hidden = true;
+    } else if (y < lastY) pinned = false; // moved up: on purpose
     lastY = y;
   }, { passive: true, signal: off.signal });
+  below.addEventListener("click", () => {
+    pinned = true;
+    below.hidden = true;
+    toEnd();
+    text.focus({ preventScroll: true });
+  });
   const grows = new ResizeObserver(keep);
   grows.observe(list);
   window.addEventListener("hashchange", () => {
@@ -179,6 +195,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     else list.append(node);
     if (live && m.author === "follower") pinned = true;
     if (live) keep();
+    if (live && !pinned && m.author !== "follower") below.hidden = false;
     if (m.author === "agent") typing.textContent = "";
   };
 
