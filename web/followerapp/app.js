@@ -62,12 +62,39 @@ function field(label, input, error) {
   return h("label", { class: "field" }, h("span", {}, label), input, error ? h("span", { class: "error" }, error) : null);
 }
 
+// formErrors shows a refusal on a form: each field's message under its
+// field, which is marked invalid, and the detail above the button; a
+// message for no field of this form goes there too. clearErrors undoes it.
+function clearErrors(form, msg) {
+  msg.textContent = "";
+  form.querySelectorAll(".field > .error").forEach((e) => e.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+}
+
+function formErrors(form, msg, err) {
+  clearErrors(form, msg);
+  const rest = [];
+  let first = null;
+  for (const [name, text] of Object.entries(err.fields || {})) {
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    const label = input?.closest(".field");
+    if (!label) {
+      rest.push(text);
+      continue;
+    }
+    input.setAttribute("aria-invalid", "true");
+    label.append(h("span", { class: "error" }, text));
+    first ||= input;
+  }
+  msg.textContent = [err.message, ...rest].filter(Boolean).join(" ");
+  first?.focus();
+}
+
 // ---- Signing up and in ----
 
 function authForm(mode) {
   const params = new URLSearchParams(location.search);
   if (params.get("tenant")) session.tenant = params.get("tenant");
-  const errors = {};
   const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true });
   const password = h("input", { type: "password", name: "password", autocomplete: mode === "signup" ? "new-password" : "current-password", required: true, minlength: 8 });
   const name = h("input", { name: "name", autocomplete: "name" });
@@ -80,7 +107,7 @@ function authForm(mode) {
     h("p", { class: "muted center" }, mode === "signup" ? h("a", { href: "#/signin" }, "I have an account") : h("a", { href: "#/signup" }, "Create an account")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    msg.textContent = "";
+    clearErrors(form, msg);
     const body = { email: email.value, password: password.value };
     if (session.tenant) body.tenant = session.tenant;
     if (mode === "signup" && name.value) body.name = name.value;
@@ -90,12 +117,11 @@ function authForm(mode) {
       location.hash = "#/channels";
       if (mode === "signup") toast("Welcome! Your end-user ID is " + s.follower.end_user_id + ".");
     } catch (err) {
-      msg.textContent = err.message + " " + Object.values(err.fields || {}).join(" ");
+      formErrors(form, msg, err);
     }
   });
   tabs.hidden = true;
   show(mode === "signup" ? "Create your account" : "Sign in", h("div", { class: "pad" }, h("p", { class: "lead" }, "Follow your favourite places, collect points and use coupons."), form));
-  void errors;
 }
 
 // ---- Channels ----
@@ -260,8 +286,10 @@ async function me() {
     e.preventDefault();
     const d = Object.fromEntries(new FormData(form));
     for (const k of ["birth_date", "gender", "language"]) if (!d[k]) d[k] = null; // unknown
+    const msg = form.querySelector("p.error");
+    clearErrors(form, msg);
     try { await api.saveMe(d); toast("Saved."); }
-    catch (err) { form.querySelector(".error").textContent = err.message + " " + Object.values(err.fields).join(" "); }
+    catch (err) { formErrors(form, msg, err); }
   });
   show("Me", h("div", { class: "pad stack" },
     h("div", { class: "card center", id: "my-code" }, h("p", { class: "small muted" }, "Show this at the till"), h("div", { class: "qr", html: code.qr_svg }), h("p", { class: "euid", id: "euid" }, code.end_user_id)),
