@@ -364,6 +364,9 @@ type ChannelPage struct {
 	FollowedAt  *time.Time      `json:"followed_at" doc:"start of the current follow period; null when not following"`
 	Engagements []Offer         `json:"engagements"`
 	Messages    []ThreadMessage `json:"messages" doc:"newest first"`
+	// ChatFileLimit lets the app refuse a file that is too large before
+	// uploading it.
+	ChatFileLimit int64 `json:"chat_file_limit" doc:"bytes: the largest picture or PDF the chat takes"`
 }
 
 // MyCoupon is one of the follower's coupons.
