@@ -25,9 +25,9 @@ func (x *API) chatTable() []endpoint {
 	tab := queryParam{Name: "tab", Doc: "unanswered (default), mine, active or finished"}
 	search := queryParam{Name: "q", Doc: "part of the follower's name or end-user ID"}
 	page := []queryParam{
-		{Name: "after", Integer: true, Doc: "messages after this number, oldest first (catching up); without it the newest ones"},
-		{Name: "before", Integer: true, Doc: "the newest messages before this number (paging back)"},
-		{Name: "limit", Integer: true, Doc: "at most this many (default: all after, or 100 before)"},
+		{Name: "after", Integer: true, Doc: "messages after this number, oldest first (catching up; 0: from the first); without it the newest ones"},
+		{Name: "before", Integer: true, Doc: "the newest messages before this number (paging back), oldest first"},
+		{Name: "limit", Integer: true, Doc: "at most this many: 1000 (the default and the most) catching up, 100 by default and 500 at most otherwise; more says whether there are others"},
 	}
 	kind := queryParam{Name: "kind", Doc: "message, coupon or loyalty"}
 	table := []endpoint{
@@ -137,12 +137,46 @@ func chatPage(r *http.Request) (app.ChatPage, error) {
 	if p.AfterSeq, err = queryNumber(r, "after"); err != nil {
 		return p, err
 	}
+	p.CatchUp = r.URL.Query().Has("after")
 	if p.BeforeSeq, err = queryNumber(r, "before"); err != nil {
 		return p, err
 	}
 	limit, err := queryNumber(r, "limit")
-	p.Limit = int(min(limit, 1000))
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	most := int64(maxPageBack)
+	if p.CatchUp {
+		most = maxCatchUp
+	}
+	if limit == 0 {
+		limit = 100
+		if p.CatchUp {
+			limit = most
+		}
+	}
+	// One more than asked for says whether there are more.
+	p.Limit = int(min(limit, most)) + 1
+	return p, nil
+}
+
+// The most messages one page of the REST routes holds.
+const (
+	maxCatchUp  = 1000
+	maxPageBack = 500
+)
+
+// messagePage trims the extra message chatPage asked for: the messages
+// to return, and whether there are more (after them when catching up,
+// before them when paging back).
+func messagePage(msgs []*regulars.ChatMessage, p app.ChatPage) ([]*regulars.ChatMessage, bool) {
+	if len(msgs) < p.Limit {
+		return msgs, false
+	}
+	if p.CatchUp || p.AfterSeq > 0 {
+		return msgs[:p.Limit-1], true
+	}
+	return msgs[1:], true // the newest page, oldest first: the extra one is the oldest
 }
 
 func messagesOut(msgs []*regulars.ChatMessage, cards map[int64]*regulars.Engagement, forStaff bool) ChatMessageList {
@@ -202,11 +236,14 @@ func (x *API) listChatMessages(r *http.Request, _ noBody) (ChatMessageList, erro
 	if err != nil {
 		return ChatMessageList{}, err
 	}
+	msgs, more := messagePage(msgs, p)
 	cards, err := x.app.MessageCards(r.Context(), actor.User.TenantID, msgs)
 	if err != nil {
 		return ChatMessageList{}, err
 	}
-	return messagesOut(msgs, cards, true), nil
+	out := messagesOut(msgs, cards, true)
+	out.More = more
+	return out, nil
 }
 
 func (x *API) sent(r *http.Request, actor *app.Actor, m *regulars.ChatMessage) (Sent, error) {
@@ -488,6 +525,7 @@ func (x *API) myChatMessages(r *http.Request, _ noBody) (ChatMessageList, error)
 	if err != nil {
 		return ChatMessageList{}, err
 	}
+	msgs, more := messagePage(msgs, p)
 	cards, err := x.app.MessageCards(r.Context(), fa.Tenant.ID, msgs)
 	if err != nil {
 		return ChatMessageList{}, err
@@ -497,6 +535,7 @@ func (x *API) myChatMessages(r *http.Request, _ noBody) (ChatMessageList, error)
 		return ChatMessageList{}, err
 	}
 	out := messagesOut(msgs, cards, false)
+	out.More = more
 	MarkCardsDone(out.Items, done)
 	return out, nil
 }

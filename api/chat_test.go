@@ -340,3 +340,54 @@ func TestTenantCannedDefaults(t *testing.T) {
 		}
 	})
 }
+
+// Pages of a conversation's messages, both sides: catching up from a
+// number, oldest first, or the newest ones and paging back, each saying
+// whether there are more.
+func TestChatMessagePages(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		followedChannel(e)
+		fa := e.followerActor()
+		c, _, err := e.app.FollowerSend(e.ctx, fa, e.w.Channel.ID, app.FollowerMessage{Text: "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 2; i <= 130; i++ {
+			if _, _, err := e.app.FollowerSendTo(e.ctx, fa, c.ID, app.FollowerMessage{Text: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		agent := e.token(e.userWith(e.w.Partner.ID, regulars.Permissions{regulars.FeatureChat: regulars.LevelView}))
+		for _, side := range []struct{ token, path string }{
+			{e.followerToken(), fmt.Sprintf("/api/v1/follower/conversations/%d/messages", c.ID)},
+			{agent, fmt.Sprintf("/api/v1/chat/conversations/%d/messages", c.ID)},
+		} {
+			for _, tc := range []struct {
+				query       string
+				first, last int64
+				more        bool
+			}{
+				{"?after=0&limit=3", 1, 3, true},
+				{"?after=127", 128, 130, false},
+				{"?after=0&limit=5000", 1, 130, false},
+				{"", 31, 130, true},
+				{"?before=31", 1, 30, false},
+				{"?before=101&limit=50", 51, 100, true},
+				{"?limit=5000", 1, 130, false},
+			} {
+				var page api.ChatMessageList
+				e.must(http.StatusOK, side.token, "GET", side.path+tc.query, nil).decode(t, &page)
+				n := len(page.Items)
+				if n == 0 || page.Items[0].Seq != tc.first || page.Items[n-1].Seq != tc.last || int64(n) != tc.last-tc.first+1 || page.More != tc.more {
+					var first, last int64
+					if n > 0 {
+						first, last = page.Items[0].Seq, page.Items[n-1].Seq
+					}
+					t.Errorf("%s%s: %d messages %d–%d, more %v; want %d–%d, more %v", side.path, tc.query, n, first, last, page.More, tc.first, tc.last, tc.more)
+				}
+			}
+			e.must(http.StatusBadRequest, side.token, "GET", side.path+"?limit=-1", nil)
+		}
+	})
+}

@@ -203,6 +203,7 @@ func MessageOut(m *regulars.ChatMessage, card *regulars.Engagement, forStaff boo
 // ChatMessageList is messages of a conversation, oldest first.
 type ChatMessageList struct {
 	Items []ChatMessage `json:"items"`
+	More  bool          `json:"more" doc:"there are more messages: after the last (catching up) or before the first (paging back)"`
 }
 
 // AgentMessageSend is what an agent sends.

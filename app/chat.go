@@ -102,10 +102,11 @@ func (a *App) Conversation(ctx context.Context, actor *Actor, id int64) (*regula
 	return c, err
 }
 
-// ChatPage selects messages of a conversation: after AfterSeq (catching up,
-// oldest first) or, when AfterSeq is 0, the newest ones before BeforeSeq
-// (0 = the very newest).
+// ChatPage selects messages of a conversation: with CatchUp, the ones
+// after AfterSeq, oldest first (AfterSeq 0: from the first); otherwise the
+// newest ones before BeforeSeq (0: the very newest), in order.
 type ChatPage struct {
+	CatchUp   bool
 	AfterSeq  int64
 	BeforeSeq int64
 	Limit     int
@@ -115,7 +116,7 @@ func (a *App) messages(ctx context.Context, c *regulars.Conversation, p ChatPage
 	if p.AfterSeq < 0 || p.BeforeSeq < 0 {
 		return nil, regulars.Errorf(regulars.EINVALID, "Message numbers start at 1.")
 	}
-	if p.AfterSeq > 0 || (p.AfterSeq == 0 && p.BeforeSeq == 0 && p.Limit == 0) {
+	if p.CatchUp || p.AfterSeq > 0 {
 		return a.DB.ChatMessagesAfter(ctx, c.ID, p.AfterSeq, p.Limit)
 	}
 	return a.DB.ChatMessagesBefore(ctx, c.ID, p.BeforeSeq, p.Limit)

@@ -479,7 +479,7 @@ func (c *conn) sync(who *identity, req *request) error {
 		msgs []*regulars.ChatMessage
 		err  error
 	)
-	page := app.ChatPage{AfterSeq: req.AfterSeq, Limit: syncPage + 1}
+	page := app.ChatPage{CatchUp: true, AfterSeq: req.AfterSeq, Limit: syncPage + 1}
 	tenantID := int64(0)
 	if who.staff != nil {
 		tenantID = who.staff.User.TenantID
@@ -519,7 +519,15 @@ func (c *conn) sync(who *identity, req *request) error {
 		}
 		api.MarkCardsDone(out.Messages, done)
 	}
-	c.send(encode(out))
+	// Long messages make a page too large for the client's queue (it
+	// would be dropped, reconnect and ask again, for ever): send fewer,
+	// and the client asks for the rest.
+	b := encode(out)
+	for len(b) > c.hub.opts.MaxQueued/4 && len(out.Messages) > 1 {
+		out.Messages, out.More = out.Messages[:len(out.Messages)/2], true
+		b = encode(out)
+	}
+	c.send(b)
 	return nil
 }
 

@@ -314,6 +314,56 @@ func TestResumeAfterDrop(t *testing.T) {
 	})
 }
 
+// Catching up from the start on a long backlog of long messages comes in
+// pages the client's queue holds, from the first message, each saying
+// whether more follow, until the client has every message once.
+func TestSyncPagesALongBacklog(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		fa, token := w.follower("mia@example.com")
+		long := strings.Repeat("é", regulars.MaxChatText-4)
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "0001" + long})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const total = 520
+		for i := 2; i <= total; i++ {
+			if _, _, err := w.srv.App.FollowerSendTo(w.ctx, fa, conv.ID, app.FollowerMessage{Text: fmt.Sprintf("%04d", i) + long}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		f.await("hello", func(f frame) bool { return f.Type == "hello" })
+		after, pages := int64(0), 0
+		for {
+			ref := fmt.Sprint("page", pages)
+			f.send(map[string]any{"type": "sync", "conversation_id": conv.ID, "after_seq": after, "ref": ref})
+			got := f.await("synced "+ref, func(f frame) bool { return f.Type == "synced" && f.Ref == ref })
+			pages++
+			if len(got.Messages) == 0 {
+				t.Fatalf("page %d after %d is empty (more %v)", pages, after, got.More)
+			}
+			for _, m := range got.Messages {
+				if m.Seq != after+1 || !strings.HasPrefix(m.Text, fmt.Sprintf("%04d", m.Seq)) {
+					t.Fatalf("page %d: seq %d (%.4s…) after %d", pages, m.Seq, m.Text, after)
+				}
+				after = m.Seq
+			}
+			if !got.More {
+				break
+			}
+		}
+		if after != total || pages < 4 {
+			t.Fatalf("caught up to %d of %d in %d pages, want all in several pages", after, total, pages)
+		}
+		select {
+		case err := <-f.done:
+			t.Fatalf("the connection closed while catching up: %v", err)
+		default:
+		}
+	})
+}
+
 // A follower catching up on a conversation sees which cards they have
 // acted on: the coupon they enabled is done, not offered again.
 func TestSyncedCardsDone(t *testing.T) {

@@ -364,7 +364,7 @@ func (db *DB) ChatMessage(ctx context.Context, conversationID, seq int64) (*regu
 // ChatMessagesAfter lists up to limit messages after seq, oldest first: what
 // a reconnecting client missed.
 func (db *DB) ChatMessagesAfter(ctx context.Context, conversationID, afterSeq int64, limit int) ([]*regulars.ChatMessage, error) {
-	if limit <= 0 || limit > 1000 {
+	if limit <= 0 {
 		limit = 1000
 	}
 	rows, err := db.queryRows(ctx, qMessagesAfter, conversationID, afterSeq, limit)
@@ -415,7 +415,7 @@ func (db *DB) LastWriters(ctx context.Context, ids []int64) (map[int64]LastWrite
 // ChatMessagesBefore lists up to limit messages before seq (0 = the
 // newest), oldest first: a page of history.
 func (db *DB) ChatMessagesBefore(ctx context.Context, conversationID, beforeSeq int64, limit int) ([]*regulars.ChatMessage, error) {
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
 	}
 	if beforeSeq <= 0 {
