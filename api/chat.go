@@ -479,6 +479,9 @@ func (x *API) channelConversation(r *http.Request, _ noBody) (Conversation, erro
 	if err != nil || c.LastSeq == 0 {
 		return Conversation{}, regulars.ErrNotFound("conversation")
 	}
+	if c.Unread, err = x.app.DB.FollowerUnread(ctx, c.ID, c.FollowerReadSeq); err != nil {
+		return Conversation{}, err
+	}
 	return ConversationOut(c, false), nil
 }
 

@@ -202,9 +202,28 @@ func TestChatAPI(t *testing.T) {
 		if cardDone() {
 			t.Fatal("a card not acted on is done")
 		}
-		e.must(http.StatusOK, fan, "POST", fmt.Sprintf("/api/v1/follower/conversations/%d/cards/%d/act", sent.Conversation.ID, card.Message.Seq), nil)
+		act := fmt.Sprintf("/api/v1/follower/conversations/%d/cards/%d/act", sent.Conversation.ID, card.Message.Seq)
+		e.must(http.StatusOK, fan, "POST", act, nil)
 		if !cardDone() {
 			t.Fatal("the enabled coupon's card is not done")
+		}
+		// Pressed again: it says the coupon is enabled, and the agents'
+		// thread gets no second activity line for nothing new.
+		lines := func() (n int) {
+			var msgs api.ChatMessageList
+			e.must(http.StatusOK, fan, "GET", fmt.Sprintf("/api/v1/follower/conversations/%d/messages", sent.Conversation.ID), nil).decode(t, &msgs)
+			for _, m := range msgs.Items {
+				if m.Event == regulars.ChatActivity {
+					n++
+				}
+			}
+			return n
+		}
+		before := lines()
+		var again api.CardResult
+		e.must(http.StatusOK, fan, "POST", act, nil).decode(t, &again)
+		if again.MyActivation == nil || lines() != before || before != 1 {
+			t.Fatalf("acting again: %+v, activity lines %d then %d, want the activation and one line", again, before, lines())
 		}
 
 		e.must(http.StatusOK, bob, "POST", conv+"/finish", nil)
@@ -388,6 +407,114 @@ func TestChatMessagePages(t *testing.T) {
 				}
 			}
 			e.must(http.StatusBadRequest, side.token, "GET", side.path+"?limit=-1", nil)
+		}
+	})
+}
+
+// Retries: a message or file sent again with its client_id gets what was
+// stored the first time, even when the chat has been switched off or the
+// channel unfollowed since (the app retries after a dropped connection),
+// and an agent's file retried is stored once.
+func TestChatRetriesGetWhatWasStored(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		followedChannel(e)
+		fan := e.followerToken()
+		chat := fmt.Sprintf("/api/v1/follower/channels/%d/chat", e.w.Channel.ID)
+		var first, again api.Sent
+		e.must(http.StatusCreated, fan, "POST", chat, map[string]any{"text": "Table for two?", "client_id": "r1"}).decode(t, &first)
+		e.must(http.StatusCreated, fan, "POST", chat+"/attachments?name=p.png&client_id=r2", pngBytes)
+		conv := first.Conversation.ID
+
+		ch := *e.w.Channel
+		ch.ChatEnabled = false
+		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		e.must(http.StatusCreated, fan, "POST", chat, map[string]any{"text": "Table for two?", "client_id": "r1"}).decode(t, &again)
+		if again.Message.ID != first.Message.ID {
+			t.Fatalf("the retry with the chat off got message %d, want the stored %d", again.Message.ID, first.Message.ID)
+		}
+		e.must(http.StatusCreated, fan, "POST", chat+"/attachments?name=p.png&client_id=r2", pngBytes)
+		e.must(http.StatusConflict, fan, "POST", chat, map[string]any{"text": "Something new", "client_id": "r3"})
+		e.must(http.StatusConflict, fan, "POST", chat, map[string]any{"text": "Something new"})
+		ch.ChatEnabled = true
+		if err := db.UpdateChannel(e.ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.app.Unfollow(e.ctx, e.followerActor(), e.w.Channel.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.must(http.StatusCreated, fan, "POST", chat, map[string]any{"text": "Table for two?", "client_id": "r1"}).decode(t, &again)
+		if again.Message.ID != first.Message.ID {
+			t.Fatalf("the retry after unfollowing got message %d, want the stored %d", again.Message.ID, first.Message.ID)
+		}
+		e.must(http.StatusConflict, fan, "POST", chat, map[string]any{"text": "Something new", "client_id": "r4"})
+
+		// The agent's file, twice: one message, one stored file.
+		followedChannel(e)
+		agent := e.token(e.userWith(e.w.Partner.ID, regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate}))
+		path := fmt.Sprintf("/api/v1/chat/conversations/%d/attachments?name=menu.png&client_id=a1", conv)
+		var one, two api.Sent
+		e.upload(agent, path, "image/png", pngBytes).decode(t, &one)
+		r := e.upload(agent, path, "image/png", pngBytes)
+		if r.StatusCode != http.StatusCreated {
+			t.Fatalf("the agent's retry: %d %s", r.StatusCode, r.body)
+		}
+		r.decode(t, &two)
+		if one.Message.ID == 0 || two.Message.ID != one.Message.ID || two.Message.Attachment == nil || two.Message.Attachment.ID != one.Message.Attachment.ID {
+			t.Fatalf("the agent's file and its retry: %+v, %+v", one.Message, two.Message)
+		}
+		if got := e.must(http.StatusOK, agent, "GET", fmt.Sprintf("/api/v1/chat/attachments/%d", one.Message.Attachment.ID), nil); !bytes.Equal(got.body, pngBytes) {
+			t.Fatal("the agent's file is not there after its retry")
+		}
+		var msgs api.ChatMessageList
+		e.must(http.StatusOK, agent, "GET", fmt.Sprintf("/api/v1/chat/conversations/%d/messages?after=0", conv), nil).decode(t, &msgs)
+		files := 0
+		for _, m := range msgs.Items {
+			if m.Attachment != nil {
+				files++
+			}
+		}
+		if files != 2 {
+			t.Fatalf("%d files in the conversation, want the follower's and the agent's", files)
+		}
+	})
+}
+
+// The follower's view of a conversation counts what they have not read
+// the same way wherever it is read: the list, the conversation with a
+// channel, the answer to a message they send.
+func TestFollowerUnreadAgrees(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		followedChannel(e)
+		fan := e.followerToken()
+		var sent api.Sent
+		e.must(http.StatusCreated, fan, "POST", fmt.Sprintf("/api/v1/follower/channels/%d/chat", e.w.Channel.ID), map[string]any{"text": "Hi"}).decode(t, &sent)
+		id := sent.Conversation.ID
+		if sent.Conversation.ReadSeq != 1 || sent.Conversation.Unread != 0 {
+			t.Fatalf("after sending: read_seq %d, unread %d; want 1, 0", sent.Conversation.ReadSeq, sent.Conversation.Unread)
+		}
+		ownerAnswers(e, id, app.AgentMessage{Text: "Hello!"}) // a system line (joined), then the answer
+		ownerAnswers(e, id, app.AgentMessage{Text: "How can I help?"})
+		if _, err := e.app.FinishConversation(e.ctx, e.owner(), id); err != nil { // a system line
+			t.Fatal(err)
+		}
+		var list api.ConversationList
+		e.must(http.StatusOK, fan, "GET", "/api/v1/follower/conversations", nil).decode(t, &list)
+		var one api.Conversation
+		e.must(http.StatusOK, fan, "GET", fmt.Sprintf("/api/v1/follower/channels/%d/conversation", e.w.Channel.ID), nil).decode(t, &one)
+		if len(list.Items) != 1 || list.Items[0].Unread != 2 || list.Items[0].ReadSeq != 1 || one.Unread != 2 || one.ReadSeq != 1 {
+			t.Fatalf("list %+v, conversation %+v: want read_seq 1 and the 2 answers unread", list.Items, one)
+		}
+		e.must(http.StatusNoContent, fan, "POST", fmt.Sprintf("/api/v1/follower/conversations/%d/read", id), map[string]any{"seq": one.LastSeq})
+		e.must(http.StatusOK, fan, "GET", fmt.Sprintf("/api/v1/follower/channels/%d/conversation", e.w.Channel.ID), nil).decode(t, &one)
+		if one.Unread != 0 || one.ReadSeq != one.LastSeq {
+			t.Fatalf("after reading: %+v", one)
+		}
+		for _, body := range []any{map[string]any{}, map[string]any{"seq": -3}} {
+			e.must(http.StatusUnprocessableEntity, fan, "POST", fmt.Sprintf("/api/v1/follower/conversations/%d/read", id), body)
 		}
 	})
 }

@@ -47,7 +47,7 @@ type Conversation struct {
 	LastPreview     string     `json:"last_preview" doc:"the newest message, shortened"`
 	LastAuthor      string     `json:"last_author" doc:"follower or agent: who wrote the newest message"`
 	ReadSeq         int64      `json:"read_seq" doc:"how far the reader (this agent, or the follower) has read"`
-	Unread          int64      `json:"unread" doc:"messages of the other side after read_seq"`
+	Unread          int64      `json:"unread" doc:"messages of the other side after read_seq (system lines not counted); 0 in live events, which go to every reader alike"`
 	FollowerReadSeq int64      `json:"follower_read_seq" doc:"how far the follower has read"`
 }
 
@@ -61,6 +61,8 @@ func ConversationOut(c *regulars.Conversation, forStaff bool) Conversation {
 	}
 	if forStaff {
 		out.Follower = &FollowerRef{ID: c.FollowerID, Name: c.FollowerName, EndUserID: c.FollowerEndUserID}
+	} else {
+		out.ReadSeq = c.FollowerReadSeq // the reader is the follower
 	}
 	return out
 }

@@ -369,6 +369,9 @@ func (a *App) MarkConversationRead(ctx context.Context, actor *Actor, id, seq in
 	if err != nil {
 		return err
 	}
+	if err := checkReadSeq(seq); err != nil {
+		return err
+	}
 	seq = min(seq, c.LastSeq)
 	if seq <= c.ReadSeq {
 		return nil
@@ -378,6 +381,15 @@ func (a *App) MarkConversationRead(ctx context.Context, actor *Actor, id, seq in
 	}
 	// The agent's other screens clear their unread badge.
 	a.publish(ctx, &ChatEvent{Type: EventRead, PartnerID: c.PartnerID, ConversationID: id, Author: regulars.AuthorAgent, UserID: actor.User.ID, Seq: seq}, true)
+	return nil
+}
+
+// checkReadSeq refuses a read mark that names no message.
+func checkReadSeq(seq int64) error {
+	if seq < 1 {
+		return &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.",
+			Fields: map[string]string{"seq": "Give the number of the last message read: 1 or more."}}
+	}
 	return nil
 }
 
@@ -391,8 +403,12 @@ func (a *App) AgentTyping(ctx context.Context, actor *Actor, id int64) error {
 	if err != nil {
 		return err
 	}
+	// The follower hears of the agent who answers them (or of anyone,
+	// while nobody does), not of a colleague writing in another's
+	// conversation who may never send.
+	staffOnly := c.OwnerID != 0 && c.OwnerID != actor.User.ID
 	a.publish(ctx, &ChatEvent{Type: EventTyping, PartnerID: c.PartnerID, FollowerID: c.FollowerID, ConversationID: id,
-		Author: regulars.AuthorAgent, UserID: actor.User.ID, Name: actor.User.Name}, false)
+		Author: regulars.AuthorAgent, UserID: actor.User.ID, Name: actor.User.Name}, staffOnly)
 	return nil
 }
 
@@ -441,6 +457,7 @@ type FollowerMessage struct {
 // chatContext loads what a follower's message depends on, in one read: an
 // active channel of an active partner of the follower's tenant, which the
 // follower follows, and their conversation with it.
+// (On a refusal cc is still returned when it was read, for resent.)
 func (a *App) chatContext(ctx context.Context, fa *FollowerActor, channelID int64) (*store.ChatContext, error) {
 	cc, err := a.DB.FollowerChatContext(ctx, fa.Tenant.ID, fa.Follower.ID, channelID)
 	if err != nil {
@@ -451,12 +468,39 @@ func (a *App) chatContext(ctx context.Context, fa *FollowerActor, channelID int6
 
 func checkChatContext(cc *store.ChatContext) (*store.ChatContext, error) {
 	if cc.Channel.Status != regulars.ChannelActive || cc.PartnerStatus != regulars.PartnerActive {
-		return nil, regulars.ErrNotFound("channel")
+		return cc, regulars.ErrNotFound("channel")
 	}
 	if !cc.Following {
-		return nil, regulars.Errorf(regulars.ECONFLICT, "Follow %s to chat with it.", cc.Channel.Name)
+		return cc, regulars.Errorf(regulars.ECONFLICT, "Follow %s to chat with it.", cc.Channel.Name)
 	}
 	return cc, nil
+}
+
+// resent answers a follower's message that was refused (err: the chat is
+// off, they no longer follow the channel): when clientID names a message
+// stored before the refusal, this is a retry of it, and the retry gets
+// what was stored, as it would have a moment earlier; otherwise err.
+func (a *App) resent(ctx context.Context, fa *FollowerActor, convID int64, clientID string, err error) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	if clientID == "" || convID == 0 || regulars.ErrorCode(err) != regulars.ECONFLICT {
+		return nil, nil, err
+	}
+	old, lookErr := a.DB.ChatMessageByClient(ctx, convID, clientID)
+	if lookErr != nil {
+		return nil, nil, err
+	}
+	conv, lookErr := a.DB.FollowerConversation(ctx, fa.Follower.ID, convID)
+	if lookErr != nil {
+		return nil, nil, err
+	}
+	return conv, old, nil
+}
+
+// conversationID is the id of cc's conversation, 0 when there is none yet.
+func conversationID(cc *store.ChatContext) int64 {
+	if cc == nil || cc.Conversation == nil {
+		return 0
+	}
+	return cc.Conversation.ID
 }
 
 // FollowerSend sends a follower's message to a channel, starting the
@@ -465,9 +509,13 @@ func checkChatContext(cc *store.ChatContext) (*store.ChatContext, error) {
 func (a *App) FollowerSend(ctx context.Context, fa *FollowerActor, channelID int64, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
 	cc, err := a.chatContext(ctx, fa, channelID)
 	if err != nil {
-		return nil, nil, err
+		return a.resent(ctx, fa, conversationID(cc), in.ClientID, err)
 	}
-	return a.followerSend(ctx, fa, cc, in)
+	conv, m, err := a.followerSend(ctx, fa, cc, in)
+	if err != nil {
+		return a.resent(ctx, fa, conversationID(cc), in.ClientID, err)
+	}
+	return conv, m, nil
 }
 
 func (a *App) followerSend(ctx context.Context, fa *FollowerActor, cc *store.ChatContext, in FollowerMessage) (*regulars.Conversation, *regulars.ChatMessage, error) {
@@ -505,13 +553,17 @@ func (a *App) FollowerSendTo(ctx context.Context, fa *FollowerActor, id int64, i
 	}
 	// Stored together with other followers' messages where the store can.
 	text := &store.FollowerText{Follower: fa.Follower, ConversationID: id, Message: m, Check: check}
-	return a.appendFollowerMessage(ctx, fa.Follower, id, m, nil, text, func(ctx context.Context) (*store.ChatContext, bool, error) {
+	conv, sent, err := a.appendFollowerMessage(ctx, fa.Follower, id, m, nil, text, func(ctx context.Context) (*store.ChatContext, bool, error) {
 		cc, err := a.DB.LockFollowerChatContext(ctx, fa.Follower, id)
 		if err != nil {
 			return nil, false, err
 		}
 		return cc, true, check(cc)
 	})
+	if err != nil {
+		return a.resent(ctx, fa, id, m.ClientID, err)
+	}
+	return conv, sent, nil
 }
 
 // followerAppend stores a follower's message (and, before it, the file it
@@ -671,6 +723,9 @@ func (a *App) FollowerRead(ctx context.Context, fa *FollowerActor, id, seq int64
 	if err != nil {
 		return err
 	}
+	if err := checkReadSeq(seq); err != nil {
+		return err
+	}
 	moved, err := a.DB.MarkFollowerRead(ctx, id, min(seq, c.LastSeq))
 	if err != nil || !moved {
 		return err
@@ -683,6 +738,14 @@ func (a *App) FollowerRead(ctx context.Context, fa *FollowerActor, id, seq int64
 func (a *App) FollowerTyping(ctx context.Context, fa *FollowerActor, id int64) error {
 	c, err := a.FollowerConversation(ctx, fa, id)
 	if err != nil {
+		return err
+	}
+	// Only where they could send what they are writing.
+	cc, err := a.chatContext(ctx, fa, c.ChannelID)
+	if err != nil {
+		return err
+	}
+	if err := chatOpen(cc.Channel, regulars.AuthorFollower); err != nil {
 		return err
 	}
 	a.publish(ctx, &ChatEvent{Type: EventTyping, PartnerID: c.PartnerID, ConversationID: id, Author: regulars.AuthorFollower, Name: firstName(fa.Follower)}, true)
@@ -714,6 +777,11 @@ func (a *App) ActOnCard(ctx context.Context, fa *FollowerActor, id, seq int64) (
 		return nil, err
 	}
 	out := &CardAction{Engagement: e}
+	// Done already (the coupon enabled, the program joined): say so as it
+	// stands, without a second activity line for nothing new.
+	if out.Activation, out.Membership, err = a.cardDone(ctx, fa.Follower.ID, e); err != nil || out.Activation != nil || out.Membership != nil {
+		return out, err
+	}
 	var did string
 	switch e.Kind {
 	case regulars.KindCoupon:

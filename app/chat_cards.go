@@ -33,22 +33,32 @@ func (a *App) MessageCards(ctx context.Context, tenantID int64, msgs []*regulars
 func (a *App) CardsDone(ctx context.Context, followerID int64, cards map[int64]*regulars.Engagement) (map[int64]bool, error) {
 	done := map[int64]bool{}
 	for id, e := range cards {
-		var err error
-		switch e.Kind {
-		case regulars.KindCoupon:
-			_, err = a.DB.ActiveActivation(ctx, id, followerID)
-		case regulars.KindLoyalty:
-			_, err = a.DB.Membership(ctx, id, followerID)
-		default:
-			continue
-		}
-		switch regulars.ErrorCode(err) {
-		case "":
-			done[id] = true
-		case regulars.ENOTFOUND:
-		default:
+		act, mem, err := a.cardDone(ctx, followerID, e)
+		if err != nil {
 			return nil, err
 		}
+		done[id] = act != nil || mem != nil
 	}
 	return done, nil
+}
+
+// cardDone finds what the follower has done of what e's card offers:
+// their active (enabled, unused) activation of the coupon, their
+// membership of the program; both nil when nothing yet, or for a message.
+func (a *App) cardDone(ctx context.Context, followerID int64, e *regulars.Engagement) (*regulars.CouponActivation, *regulars.Membership, error) {
+	var (
+		act *regulars.CouponActivation
+		mem *regulars.Membership
+		err error
+	)
+	switch e.Kind {
+	case regulars.KindCoupon:
+		act, err = a.DB.ActiveActivation(ctx, e.ID, followerID)
+	case regulars.KindLoyalty:
+		mem, err = a.DB.Membership(ctx, e.ID, followerID)
+	}
+	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
+		return nil, nil, nil
+	}
+	return act, mem, err
 }

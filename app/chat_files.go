@@ -130,6 +130,11 @@ func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, u
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// A resend of a stored file changes nothing (and is not stored again).
+	old, err := a.agentResend(ctx, id, in.ClientID)
+	if old != nil || err != nil {
+		return old, err
+	}
 	att, err := a.receive(ctx, actor.PartnerID(), up)
 	if err != nil {
 		return nil, err
@@ -137,10 +142,16 @@ func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, u
 	var (
 		change *agentChange
 		sent   *regulars.ChatMessage
+		dup    bool
 	)
 	err = a.DB.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
+			return err
+		}
+		// The same resend, twice at once: the second finds the first.
+		if sent, err = a.agentResend(ctx, id, in.ClientID); sent != nil || err != nil {
+			change.events, dup = nil, sent != nil
 			return err
 		}
 		if err := chatOpen(change.channel, regulars.AuthorAgent); err != nil {
@@ -162,27 +173,42 @@ func (a *App) SendAgentAttachment(ctx context.Context, actor *Actor, id int64, u
 		change.events = append(change.events, sent)
 		return a.DB.MarkRead(ctx, id, actor.User.ID, change.conv.LastSeq)
 	})
+	if err != nil || dup {
+		a.discard(att) // refused, or a resend of a stored file
+	}
 	if err != nil {
-		a.discard(att)
 		return nil, err
 	}
 	a.publishChange(ctx, actor.PartnerID(), change, nil)
 	return sent, nil
 }
 
+// agentResend finds the message an agent's clientID was stored with
+// before, or nil when there is none (or no clientID).
+func (a *App) agentResend(ctx context.Context, convID int64, clientID string) (*regulars.ChatMessage, error) {
+	if clientID == "" {
+		return nil, nil
+	}
+	old, err := a.DB.ChatMessageByClient(ctx, convID, clientID)
+	if regulars.ErrorCode(err) == regulars.ENOTFOUND {
+		return nil, nil
+	}
+	return old, err
+}
+
 // FollowerSendAttachment sends a follower's file to a channel.
 func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, channelID int64, up Upload, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	cc, err := a.chatContext(ctx, fa, channelID)
-	if err != nil {
-		return nil, nil, err
-	}
 	v := regulars.Validation{}
 	checkClientID(v, clientID)
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
-	if err := chatOpen(cc.Channel, regulars.AuthorFollower); err != nil {
-		return nil, nil, err
+	cc, err := a.chatContext(ctx, fa, channelID)
+	if err == nil {
+		err = chatOpen(cc.Channel, regulars.AuthorFollower)
+	}
+	if err != nil {
+		return a.resent(ctx, fa, conversationID(cc), clientID, err)
 	}
 	att, err := a.receive(ctx, cc.Channel.PartnerID, up)
 	if err != nil {
@@ -193,7 +219,10 @@ func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, cha
 	if err != nil || sent.AttachmentID != att.ID {
 		a.discard(att) // refused, or a resend of a stored message
 	}
-	return conv, sent, err
+	if err != nil {
+		return a.resent(ctx, fa, conversationID(cc), clientID, err)
+	}
+	return conv, sent, nil
 }
 
 // AgentAttachment opens an attachment of one of the actor's partner's

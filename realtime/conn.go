@@ -492,7 +492,9 @@ func (c *conn) sync(who *identity, req *request) error {
 		if conv, err = c.hub.app.FollowerConversation(c.ctx, who.follower, req.ConversationID); err != nil {
 			return err
 		}
-		conv.ReadSeq = conv.FollowerReadSeq
+		if conv.Unread, err = c.hub.app.DB.FollowerUnread(c.ctx, conv.ID, conv.FollowerReadSeq); err != nil {
+			return err
+		}
 		msgs, err = c.hub.app.FollowerChatMessages(c.ctx, who.follower, conv.ID, page)
 	}
 	if err != nil {

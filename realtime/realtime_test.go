@@ -273,6 +273,51 @@ func TestLiveChatAcrossAgentsAndFollower(t *testing.T) {
 	})
 }
 
+// Typing goes where it means something: the follower hears of the agent
+// who answers them, not of a colleague writing in another's conversation;
+// a follower who cannot send (the chat is off) is not heard typing.
+func TestTypingReachesWhoItShould(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ann, annHeader := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
+		bob, bobHeader := w.agent(w.w.Partner.ID, "bob@alpha.example", regulars.LevelUpdate)
+		fa, token := w.follower("mia@example.com")
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Hello?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := dial(t, "ann", w.srv.URL, annHeader, "")
+		b := dial(t, "bob", w.srv.URL, bobHeader, "")
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		for _, c := range []*client{a, b, f} {
+			c.await("hello", func(f frame) bool { return f.Type == "hello" })
+		}
+		a.send(map[string]any{"type": "send", "conversation_id": conv.ID, "text": "Hi, Ann here", "ref": "a1"})
+		a.await("ack", func(f frame) bool { return f.Type == "ack" && f.Ref == "a1" })
+		typing := func(name string) func(frame) bool {
+			return func(f frame) bool { return f.Type == "typing" && f.Name == name }
+		}
+
+		b.send(map[string]any{"type": "typing", "conversation_id": conv.ID})
+		a.await("Bob typing, to his colleague", typing(bob.Name))
+		f.quiet(300*time.Millisecond, "a non-owner's typing", typing(bob.Name))
+		a.send(map[string]any{"type": "typing", "conversation_id": conv.ID})
+		f.await("the owner typing", typing(ann.Name))
+
+		ch := *w.w.Channel
+		ch.ChatEnabled = false
+		if err := db.UpdateChannel(w.ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		f.send(map[string]any{"type": "typing", "conversation_id": conv.ID, "ref": "t"})
+		refused := f.await("the refusal", func(f frame) bool { return f.Type == "error" && f.Ref == "t" })
+		if refused.Code != regulars.ECONFLICT {
+			t.Fatalf("typing with the chat off: %+v", refused)
+		}
+		a.quiet(300*time.Millisecond, "typing of a follower who cannot send", func(f frame) bool { return f.Type == "typing" && f.Author == "follower" })
+	})
+}
+
 // A client that drops and comes back catches up from the last message it
 // holds: nothing lost, nothing twice.
 func TestResumeAfterDrop(t *testing.T) {

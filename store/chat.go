@@ -49,6 +49,8 @@ var (
 	qConversationUnread = query("conversation_unread", `SELECT COALESCE(r.read_seq, 0), (SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > COALESCE(r.read_seq, 0) AND m.author = 'follower')
 		FROM conversations c LEFT JOIN chat_reads r ON r.conversation_id = c.id AND r.user_id = ? WHERE c.id = ?`)
 
+	qFollowerUnread = query("conversation_follower_unread", `SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = ? AND m.seq > ? AND m.author = 'agent'`)
+
 	qChatRead = query("chat_read", `INSERT INTO chat_reads (conversation_id, user_id, read_seq) VALUES (?, ?, ?)
 		ON CONFLICT (conversation_id, user_id) DO UPDATE SET read_seq = CASE WHEN excluded.read_seq > chat_reads.read_seq THEN excluded.read_seq ELSE chat_reads.read_seq END`)
 )
@@ -195,6 +197,14 @@ func (db *DB) FollowerConversations(ctx context.Context, followerID int64) ([]*r
 func (db *DB) ConversationUnread(ctx context.Context, id, userID int64) (readSeq, unread int64, err error) {
 	err = db.queryRow(ctx, qConversationUnread, userID, id).Scan(&readSeq, &unread)
 	return readSeq, unread, notFound(err, "conversation")
+}
+
+// FollowerUnread counts the agents' messages of a conversation after
+// seq: what its follower has not read, when seq is how far they have.
+func (db *DB) FollowerUnread(ctx context.Context, id, seq int64) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, qFollowerUnread, id, seq).Scan(&n)
+	return n, err
 }
 
 // MarkRead records that an agent has read a conversation up to seq; it
