@@ -41,38 +41,72 @@ async function attachmentURL(id) {
   return blobs.get(id);
 }
 
-// The one connection of the app, made on the first chat screen.
+// The one connection of the app, opened with the first screen so that the
+// Chats badge and list stay live.
 let live = null;
 const listeners = new Set();
-// The Chats tab's badge: unread messages by conversation, the open one's
-// read. (A total alone would be zeroed by opening any one conversation,
-// and put back by a count fetched before that conversation was read.)
-const unread = new Map();
+
+// The Chats tab's badge and the Chats list show the server's unread counts
+// (the agents' messages after the follower's read mark; system lines do
+// not count), fetched again when a message or a read mark of another
+// conversation comes and when the connection is back. Counting here
+// instead would count what the server does not and miss what came while
+// offline. The open conversation counts none: the app reads it, and a
+// count fetched before its read mark reached the server must not bring
+// its messages back. (By conversation, not a total, so that opening one
+// does not clear the others.)
+let conversations = [];
 let openConv = 0;
 let badgeEl = null;
+let showList = null; // the Chats screen's, while it is shown
 function showBadge() {
   if (!badgeEl) return;
   let n = 0;
-  for (const [id, k] of unread) if (id !== openConv) n += k;
+  for (const c of conversations) if (c.id !== openConv) n += c.unread;
   badgeEl.textContent = String(n);
   badgeEl.hidden = n === 0;
 }
 
+// refresh fetches the conversations; asked while a fetch is under way,
+// it fetches once more after it (that one may predate the news). update
+// is the same for news: a failure leaves the counts as they were.
+let fetching = null;
+let again = false;
+function refresh() {
+  if (fetching) {
+    again = true;
+    return fetching;
+  }
+  fetching = chatAPI.conversations().then((res) => {
+    conversations = res.items;
+    for (const c of conversations) if (c.id === openConv) c.unread = 0;
+    showBadge();
+    showList?.();
+  }).finally(() => {
+    fetching = null;
+    if (again) {
+      again = false;
+      update();
+    }
+  });
+  return fetching;
+}
+const update = () => refresh().catch(() => {});
+
 function connection() {
-  if (live || !session.token) return live;
+  if (live && live.token !== session.token) live.close(); // signed in again, maybe as someone else
+  else if (live || !session.token) return live;
   live = new Live({
     token: session.token,
     onMessage: (m, c) => listeners.forEach((l) => l.message?.(m, c)),
     onEvent: (f) => {
       listeners.forEach((l) => l.event?.(f));
-      if (f.type === "message" && !f.tracked && f.message.author !== "follower") {
-        const id = f.message.conversation_id;
-        unread.set(id, (unread.get(id) || 0) + 1);
-        showBadge();
-      }
+      const id = f.message?.conversation_id || f.conversation_id;
+      if ((f.type === "message" || (f.type === "read" && f.author === "follower")) && id !== openConv) update();
     },
     onState: (s, d) => {
       listeners.forEach((l) => l.state?.(s, d));
+      if (s === "live") update(); // what came while offline
       if (s === "closed") live = null;
     },
   });
@@ -82,12 +116,22 @@ function connection() {
 // watchUnread keeps the Chats tab's badge current.
 export async function watchUnread(el) {
   if (!session.token) return;
-  const res = await chatAPI.conversations().catch(() => null);
-  if (!res) return;
   badgeEl = el;
-  for (const c of res.items) unread.set(c.id, c.id === openConv ? 0 : c.unread);
-  showBadge();
-  if (res.items.some((c) => c.unread > 0)) connection();
+  connection();
+  await update();
+}
+
+// MAX_TEXT is the server's limit of a message, in characters.
+const MAX_TEXT = 4000;
+
+// sizeText says a file size limit as the server does (app.AttachmentTooLarge):
+// whole MiB as "10 MB", the units file managers show; else decimal units.
+function sizeText(b) {
+  if (b % 2 ** 20 === 0) return b / 2 ** 20 + " MB";
+  for (const [unit, name, digits] of [[1e12, "TB", 2], [1e9, "GB", 2], [1e6, "MB", 1], [1e3, "kB", 1]]) {
+    if (b >= unit) return Number((b / unit).toFixed(digits)) + " " + name;
+  }
+  return b + " bytes";
 }
 
 const CLIP = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg><span class="sr-only">Send a picture or a PDF</span>';
@@ -102,15 +146,27 @@ function enablesItself(c) {
   return "";
 }
 
+// chatsScreen lists the conversations, newest first, kept current as
+// messages come (see refresh).
 export async function chatsScreen({ h, show }) {
-  const res = await chatAPI.conversations();
-  const items = res.items.map((c) =>
-    h("a", { class: "card row conversation", href: `#/chat/${c.channel.id}`, "data-conversation": c.id },
-      h("span", { class: "grow" }, h("strong", {}, c.channel.name), h("span", { class: "muted small preview" }, (c.last_author === "follower" ? "You: " : "") + c.last_preview)),
-      h("span", { class: "small muted" }, fmtTime(c.last_message_at)),
-      c.unread ? h("span", { class: "count" }, c.unread) : null));
-  show("Chats", h("div", { class: "pad stack" },
-    items.length ? h("div", { class: "stack", id: "conversations" }, items) : h("p", { class: "muted" }, "No chats yet. Open a channel you follow and write to it.")));
+  await refresh();
+  const list = h("div", { class: "stack", id: "conversations" });
+  const none = h("p", { class: "muted" }, "No chats yet. Open a channel you follow and write to it.");
+  const render = () => {
+    list.replaceChildren(...conversations.map((c) =>
+      h("a", { class: "card row conversation", href: `#/chat/${c.channel.id}`, "data-conversation": c.id },
+        h("span", { class: "grow" }, h("strong", {}, c.channel.name), h("span", { class: "muted small preview" }, (c.last_author === "follower" ? "You: " : "") + c.last_preview)),
+        h("span", { class: "small muted" }, fmtTime(c.last_message_at)),
+        c.unread ? h("span", { class: "count" }, c.unread) : null)));
+    list.hidden = conversations.length === 0;
+    none.hidden = conversations.length > 0;
+  };
+  render();
+  show("Chats", h("div", { class: "pad stack" }, list, none));
+  showList = render;
+  window.addEventListener("hashchange", () => {
+    if (showList === render) showList = null;
+  }, { once: true });
 }
 
 // chatScreen is the chat with a channel: history, live messages, cards
@@ -125,9 +181,14 @@ export async function chatScreen({ h, show, toast }, channelID) {
   });
   const list = h("ol", { class: "chat-messages plain", id: "chat-messages", "aria-live": "polite" });
   const typing = h("p", { class: "typing small muted", id: "typing" });
-  const text = h("textarea", { id: "chat-text", rows: "1", maxlength: "4000", placeholder: "Message", "aria-label": "Message" });
+  // No maxlength: it counts UTF-16 units (an emoji is two) and cuts a
+  // paste silently; the length is checked as the server counts it.
+  const text = h("textarea", { id: "chat-text", rows: "1", placeholder: "Message", "aria-label": "Message", "aria-describedby": "chat-too-long" });
+  const tooLong = h("p", { class: "small error", id: "chat-too-long", "aria-live": "polite", hidden: true });
   const file = h("input", { type: "file", id: "chat-file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf", hidden: true, tabindex: "-1" });
-  const state = h("p", { class: "small muted center", id: "chat-state", role: "status" });
+  // The connection's state shows over the composer, where the follower
+  // looks, not at the top of the thread.
+  const state = h("p", { class: "small muted center chat-state", id: "chat-state", role: "status", hidden: true });
   const canWrite = channel.following && channel.chat_enabled;
   // A real button, so that the keyboard reaches it; it opens the hidden
   // file input.
@@ -136,13 +197,18 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // further up; it takes them down to it.
   const below = h("button", { class: "btn new-below", type: "button", id: "chat-new-below", hidden: true }, "New messages ↓");
   const form = h("form", { class: "composer row", id: "chat-form" },
-    below, attach, file, text,
+    attach, file, text,
     h("button", { class: "btn primary", type: "submit", id: "chat-send" }, "Send"));
   const notice = !channel.following
     ? h("p", { class: "hint" }, "Follow ", channel.name, " to chat with it.")
     : !channel.chat_enabled ? h("p", { class: "hint", id: "chat-off" }, channel.name, " does not take chat messages at the moment.") : null;
+  // Until the first message (CSS hides it once the list has one).
+  const empty = canWrite && h("p", { class: "chat-empty muted center", id: "chat-empty" }, "Write to ", channel.name, ": its team answers here.");
+  // The foot stays above the tab bar: the connection's state, the
+  // composer and what is wrong with the text.
+  const foot = h("div", { class: "chat-foot", id: "chat-foot" }, below, state, canWrite ? [tooLong, form] : notice);
   show(channel.name, h("div", { class: "chat-screen" },
-    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), state, list, typing, canWrite ? form : notice));
+    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), list, empty, typing, foot));
 
   // The page scrolls (not the list). The thread stays pinned to its end
   // while pictures load and messages come, unless the follower scrolls
@@ -178,21 +244,27 @@ export async function chatScreen({ h, show, toast }, channelID) {
   });
   const grows = new ResizeObserver(keep);
   grows.observe(list);
+  grows.observe(foot); // a state or a warning showing there must not cover the last message
   window.addEventListener("hashchange", () => {
     off.abort();
     grows.disconnect();
   }, { once: true });
 
   const seqs = new Set();
-  // add shows a message; live, the follower's own ones are always brought
-  // into view, the others when the thread is at its end.
+  // add shows a message where its seq puts it: before any later one, and
+  // before the bubbles not sent yet, which stay at the end (after a
+  // reconnect, the answer to a send can come before the agents' messages
+  // stored ahead of it). The follower's own replaces its pending bubble.
+  // Live, the follower's own ones are always brought into view, the
+  // others when the thread is at its end.
   const add = (m, live = true) => {
     if (seqs.has(m.seq)) return;
     seqs.add(m.seq);
-    const node = bubble(m);
-    const pending = m.client_id && list.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
-    if (pending) pending.replaceWith(node);
-    else list.append(node);
+    if (m.client_id) list.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`)?.remove();
+    const earlier = (li) => li.dataset.seq && Number(li.dataset.seq) < m.seq;
+    let next = null; // the first later message or unsent bubble
+    for (let li = list.lastElementChild; li && !earlier(li); li = li.previousElementSibling) next = li;
+    list.insertBefore(bubble(m), next);
     if (live && m.author === "follower") pinned = true;
     if (live) keep();
     if (live && !pinned && m.author !== "follower") below.hidden = false;
@@ -257,16 +329,23 @@ export async function chatScreen({ h, show, toast }, channelID) {
       l?.send({ type: "read", conversation_id: conv.id, seq: last });
     }
   };
+  // opened makes conversation c the open one: its messages are read here,
+  // tracked gap-free, and count nothing in the badge.
+  const opened = (c, lastSeq) => {
+    conv = c;
+    l?.track(c.id, lastSeq);
+    openConv = c.id;
+    for (const x of conversations) if (x.id === c.id) x.unread = 0;
+    showBadge();
+  };
   if (conv) {
     const res = await chatAPI.messages(conv.id, 0);
+    if (off.signal.aborted) return; // left while it loaded
     res.items.forEach((m) => add(m, false));
     pinned = true;
     toEnd(); // and again as each picture loads (keep)
-    l?.track(conv.id, Math.max(0, ...seqs));
+    opened(conv, Math.max(0, ...seqs));
     read();
-    openConv = conv.id;
-    unread.set(conv.id, 0);
-    showBadge();
   }
   const listener = {
     message: (m) => {
@@ -284,13 +363,20 @@ export async function chatScreen({ h, show, toast }, channelID) {
     },
     state: (s) => {
       state.textContent = s === "offline" ? "Reconnecting…" : s === "closed" ? "Signed out." : "";
+      state.hidden = !state.textContent;
     },
   };
   listeners.add(listener);
-  window.addEventListener("hashchange", () => {
+  listener.state(l?.state);
+  // Left: the conversation is no longer open, so its new messages count
+  // in the badge again, and no longer kept gap-free here.
+  off.signal.addEventListener("abort", () => {
     listeners.delete(listener);
-    if (conv && openConv === conv.id) openConv = 0;
-  }, { once: true });
+    if (!conv) return;
+    l?.untrack(conv.id);
+    if (openConv === conv.id) openConv = 0;
+    showBadge();
+  });
 
   // pending shows what is being sent, at the end of the thread.
   const pending = (label, clientID) => {
@@ -316,19 +402,30 @@ export async function chatScreen({ h, show, toast }, channelID) {
     li.status.replaceWith(h("p", { class: "reason", role: "alert" }, h("strong", {}, "Not sent. "), reasonOf(err)), dismiss);
     keep();
   };
-  // started makes sure the conversation is tracked once the first message
-  // created it.
+  // started opens the conversation the first message created.
   const started = (c) => {
-    if (conv) return;
-    conv = c;
-    l?.track(c.id, 0);
+    if (conv || off.signal.aborted) return;
+    opened(c, 0);
     l?.sync(c.id);
   };
 
+  // overLimit says how much too long the text is, as the server counts:
+  // characters (code points) of the trimmed text.
+  const overLimit = () => {
+    const n = [...text.value.trim()].length - MAX_TEXT;
+    tooLong.textContent = n > 0 ? `Use at most ${MAX_TEXT} characters: ${n} too many.` : "";
+    tooLong.hidden = n <= 0;
+    text.toggleAttribute("aria-invalid", n > 0);
+    return n > 0;
+  };
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const value = text.value.trim();
     if (!value) return;
+    if (overLimit()) {
+      text.focus();
+      return;
+    }
     text.value = "";
     const clientID = newClientID();
     const li = pending(value, clientID);
@@ -357,6 +454,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     }
   });
   text.addEventListener("input", () => {
+    overLimit();
     if (conv && Date.now() - (text.t || 0) > 2000) {
       text.t = Date.now();
       l?.send({ type: "typing", conversation_id: conv.id });
@@ -368,6 +466,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
     if (!f) return;
     const clientID = newClientID();
     const li = pending(f.name, clientID);
+    // Refused here rather than after uploading it all, in the server's words.
+    if (page.chat_file_limit && f.size > page.chat_file_limit) {
+      failed(li, { detail: `The file is larger than the ${sizeText(page.chat_file_limit)} limit: send a smaller one.` });
+      return;
+    }
     try {
       const sent = await upload(channelID, f, clientID);
       started(sent.conversation);

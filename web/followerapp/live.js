@@ -5,6 +5,7 @@
 //   const live = new Live({ token, onMessage, onEvent, onState });
 //   live.track(conversationId, lastSeq);   // keep this thread gap-free
 //   await live.request({ type: "send", conversation_id, text, client_id });
+//   live.state                             // the last state told to onState
 //
 // One connection per page. It reconnects with a growing delay after a drop
 // and catches up: every tracked conversation is synced from the last
@@ -21,7 +22,12 @@ export class Live {
     this.token = token;
     this.onMessage = onMessage; // (message, conversation) for each new message, in order
     this.onEvent = onEvent; // (frame) for every other frame: read, typing, messages of untracked conversations
-    this.onState = onState; // ("connecting" | "live" | "offline" | "closed", detail)
+    // ("connecting" | "live" | "offline" | "closed", detail); the last one
+    // stays in state, for screens that come later.
+    this.onState = (s, d) => {
+      this.state = s;
+      onState(s, d);
+    };
     this.onHello = onHello;
     this.seqs = new Map(); // conversation id → last seq held
     this.held = new Map(); // conversation id → Map(seq → [message, conversation]) beyond a gap
