@@ -518,3 +518,25 @@ func TestFollowerUnreadAgrees(t *testing.T) {
 		}
 	})
 }
+
+// A NUL character in a JSON body, which no stored text can hold
+// (PostgreSQL refuses it), is refused as bad input and changes nothing;
+// the six characters \u0000 typed as text are just text. (Queries and
+// forms: server.TestNULRefused.)
+func TestNULRefused(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		followedChannel(e)
+		fan := e.followerToken()
+		chat := fmt.Sprintf("/api/v1/follower/channels/%d/chat", e.w.Channel.ID)
+		e.must(http.StatusBadRequest, fan, "POST", chat, map[string]any{"text": "nul \x00 char"})
+		if _, err := db.ConversationOf(e.ctx, e.w.Channel.ID, e.followerActor().Follower.ID); err == nil {
+			t.Fatal("a refused message started a conversation")
+		}
+		var sent api.Sent
+		e.must(http.StatusCreated, fan, "POST", chat, map[string]any{"text": `typed \u0000`}).decode(t, &sent)
+		if sent.Message.Text != `typed \u0000` {
+			t.Fatalf("stored %q", sent.Message.Text)
+		}
+	})
+}

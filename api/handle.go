@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,12 +128,21 @@ func badRequest(format string, args ...any) *regulars.Error {
 // decode reads one JSON value of at most maxBody bytes into v; unknown
 // fields are refused so that a typo does not pass silently.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err == nil && len(body) == 0 {
+		err = io.EOF
+	}
+	if err == nil && hasNULEscape(body) {
+		return badRequest("The request body holds a NUL character (\\u0000), which text cannot hold.")
+	}
 	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			err = errTrailing
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v)
+		if err == nil {
+			if _, extra := dec.Token(); extra != io.EOF {
+				err = errTrailing
+			}
 		}
 	}
 	var (
@@ -169,6 +179,27 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 var errTrailing = errors.New("trailing data")
+
+// hasNULEscape reports whether a JSON text holds the escape \u0000 (a
+// NUL cannot appear raw in valid JSON): one whose backslash is not itself
+// escaped.
+func hasNULEscape(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`u0000`))
+		if j < 0 {
+			return false
+		}
+		j += i
+		n := 0 // backslashes right before it
+		for k := j - 1; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = j + 1
+	}
+}
 
 // jsonKind names a Go type the way a JSON client thinks of it.
 func jsonKind(t reflect.Type) string {

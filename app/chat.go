@@ -156,7 +156,7 @@ func checkChatText(v regulars.Validation, text string, required bool) string {
 		v.Add("text", "Write a message.")
 	case n > regulars.MaxChatText:
 		v.Add("text", fmt.Sprintf("Use at most %d characters.", regulars.MaxChatText))
-	case !utf8.ValidString(text):
+	case !utf8.ValidString(text) || strings.ContainsRune(text, 0):
 		v.Add("text", "The message is not valid text.")
 	}
 	return text

@@ -57,6 +57,7 @@ func New(db *store.DB, log *slog.Logger, metrics *httpx.Metrics, surfaces ...Sur
 	csrf.AddInsecureBypassPattern("/api/")
 	var h http.Handler = mux
 	h = csrf.Handler(h)
+	h = refuseNUL(h)
 	h = securityHeaders(h)
 	h = metrics.Middleware(h)
 	h = recoverer(log, h)

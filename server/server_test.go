@@ -191,3 +191,42 @@ func TestMediaOnDisk(t *testing.T) {
 		}
 	}
 }
+
+// A NUL character in a query or a form is refused before anything reads
+// it, as a problem for the API and as text for pages; on PostgreSQL,
+// which cannot store one, text that reaches the store with one anyway is
+// refused as bad input, not a failure of ours.
+func TestNULRefused(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		srv := testenv.NewServer(t, db)
+		for _, c := range []struct{ path, ctype string }{
+			{"/api/v1/chat/conversations?q=a%00b", "application/problem+json"},
+			{"/admin/chat?q=a%00b", "text/plain; charset=utf-8"},
+		} {
+			res, err := http.Get(srv.URL + c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != c.ctype {
+				t.Errorf("GET %s: %d %s, want 400 %s", c.path, res.StatusCode, res.Header.Get("Content-Type"), c.ctype)
+			}
+		}
+		res, err := http.PostForm(srv.URL+"/login", map[string][]string{"email": {"a\x00@example.com"}, "password": {"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("a sign-in form with a NUL: %d, want 400", res.StatusCode)
+		}
+
+		w := testenv.NewWorld(t, db)
+		ch := *w.Channel
+		ch.Description = "nul \x00 char"
+		err = db.UpdateChannel(context.Background(), &ch)
+		if db.Dialect() == "postgres" && regulars.ErrorCode(err) != regulars.EINVALID {
+			t.Errorf("PostgreSQL storing a NUL: %v, want a refusal of the input", err)
+		}
+	})
+}

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"regulars"
 )
 
 // dialect holds everything that differs between SQLite and PostgreSQL.
@@ -59,6 +61,17 @@ func (d dialect) retryable(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+}
+
+// textError turns PostgreSQL's refusal of a NUL character in text into a
+// refusal of the input (SQLite stores it; nothing that comes through the
+// product's own checks holds one), and passes other errors on.
+func (d dialect) textError(err error) error {
+	var pe *pgconn.PgError
+	if d == postgres && errors.As(err, &pe) && pe.Code == "22021" {
+		return regulars.Errorf(regulars.EINVALID, "Text cannot hold a NUL character (\\u0000).")
+	}
+	return err
 }
 
 // isUnique reports whether err is a unique-constraint violation.

@@ -225,10 +225,16 @@ func (db *DB) writer(ctx context.Context) conn {
 }
 
 func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	var (
+		res sql.Result
+		err error
+	)
 	if st := db.stmt(ctx, q, true); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = db.writer(ctx).ExecContext(ctx, db.dialect.rebind(q), args...)
 	}
-	return db.writer(ctx).ExecContext(ctx, db.dialect.rebind(q), args...)
+	return res, db.dialect.textError(err)
 }
 
 func (db *DB) queryRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -250,10 +256,10 @@ func (db *DB) insert(ctx context.Context, q string, args ...any) (int64, error) 
 	var id int64
 	if st := db.stmt(ctx, q, true); st != nil {
 		err := st.QueryRowContext(ctx, args...).Scan(&id)
-		return id, err
+		return id, db.dialect.textError(err)
 	}
 	err := db.writer(ctx).QueryRowContext(ctx, db.dialect.rebind(q), args...).Scan(&id)
-	return id, err
+	return id, db.dialect.textError(err)
 }
 
 // stmt returns the prepared statement for a named query, bound to the
