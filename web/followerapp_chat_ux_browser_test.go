@@ -543,3 +543,40 @@ func TestBrowserFollowerChatBadgeCountsTheOthers(t *testing.T) {
 		t.Fatalf("the Chats badge says %q, want 2", got)
 	}
 }
+
+// A long conversation opens at its newest messages; Earlier messages
+// brings the older ones above, a page at a time, without moving what the
+// follower was reading, until there are none left.
+func TestBrowserFollowerChatLoadsEarlierMessages(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "message 1")
+	for i := 2; i <= 130; i++ {
+		if _, _, err := c.srv.App.FollowerSendTo(context.Background(), c.fan.Actor, conv, app.FollowerMessage{Text: fmt.Sprintf("message %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := testenv.Browser(t, testenv.BrowserName("follower"))
+	c.openChat(t, ctx, 390, 844)
+	seqs := `[...document.querySelectorAll("#chat-messages [data-seq]")].map((li) => Number(li.dataset.seq))`
+	waitTrue(t, ctx, seqs+`.length === 100`, "the newest 100 messages")
+	if got := testenv.Run(t, ctx, chromedp.Evaluate[[]int](seqs)); got[0] != 31 || got[99] != 130 {
+		t.Fatalf("opened at messages %d–%d, want 31–130", got[0], got[99])
+	}
+	waitState(t, ctx, lastInView(".bubble.mine[data-seq]"), "the newest message in view")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo({ top: 0, behavior: "instant" })`))
+	top := `document.querySelector('#chat-messages [data-seq="31"]').getBoundingClientRect().top`
+	before := testenv.Run(t, ctx, chromedp.Evaluate[float64](top))
+	testenv.Do(t, ctx, chromedp.Click(`#chat-earlier`))
+	waitTrue(t, ctx, seqs+`.length === 130`, "the earlier messages")
+	got := testenv.Run(t, ctx, chromedp.Evaluate[[]int](seqs))
+	for i, s := range got {
+		if s != i+1 {
+			t.Fatalf("message %d at place %d after loading the earlier ones", s, i+1)
+		}
+	}
+	if after := testenv.Run(t, ctx, chromedp.Evaluate[float64](top)); after < before-2 || after > before+2 {
+		t.Errorf("the message read at %vpx moved to %vpx when the earlier ones came", before, after)
+	}
+	waitTrue(t, ctx, `document.querySelector("#chat-earlier").hidden`, "Earlier messages going away with none left")
+}

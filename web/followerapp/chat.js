@@ -8,7 +8,8 @@ import { linkify } from "./text.js";
 export const chatAPI = {
   conversations: () => call("GET", "/conversations"),
   conversationWith: (channelID) => call("GET", `/channels/${channelID}/conversation`),
-  messages: (id, after) => call("GET", `/conversations/${id}/messages?after=${after || 0}`),
+  // The newest page of a conversation, or the one before a message.
+  messages: (id, before) => call("GET", `/conversations/${id}/messages` + (before ? `?before=${before}` : "")),
   act: (id, seq) => call("POST", `/conversations/${id}/cards/${seq}/act`),
 };
 
@@ -207,8 +208,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // The foot stays above the tab bar: the connection's state, the
   // composer and what is wrong with the text.
   const foot = h("div", { class: "chat-foot", id: "chat-foot" }, below, state, canWrite ? [tooLong, form] : notice);
+  // A long conversation opens at its newest messages; the older ones come
+  // a page at a time, above, keeping what the follower was reading in place.
+  const earlier = h("button", { class: "btn small earlier", type: "button", id: "chat-earlier", hidden: true }, "Earlier messages");
   show(channel.name, h("div", { class: "chat-screen" },
-    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), list, empty, typing, foot));
+    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), earlier, list, empty, typing, foot));
 
   // The page scrolls (not the list). The thread stays pinned to its end
   // while pictures load and messages come, unless the follower scrolls
@@ -339,9 +343,26 @@ export async function chatScreen({ h, show, toast }, channelID) {
     showBadge();
   };
   if (conv) {
-    const res = await chatAPI.messages(conv.id, 0);
+    const res = await chatAPI.messages(conv.id);
     if (off.signal.aborted) return; // left while it loaded
     res.items.forEach((m) => add(m, false));
+    earlier.hidden = !res.more;
+    earlier.addEventListener("click", async () => {
+      earlier.disabled = true;
+      try {
+        const page = await chatAPI.messages(conv.id, Math.min(...seqs));
+        const from = scroller.scrollHeight - window.scrollY;
+        pinned = false;
+        page.items.forEach((m) => add(m, false));
+        window.scrollTo({ top: scroller.scrollHeight - from, behavior: "instant" });
+        lastY = window.scrollY;
+        earlier.hidden = !page.more;
+      } catch (err) {
+        toast(reasonOf(err), "error");
+      } finally {
+        earlier.disabled = false;
+      }
+    });
     pinned = true;
     toEnd(); // and again as each picture loads (keep)
     opened(conv, Math.max(0, ...seqs));
