@@ -219,6 +219,13 @@ func (a *App) FollowerSendAttachment(ctx context.Context, fa *FollowerActor, cha
 	if err != nil || sent.AttachmentID != att.ID {
 		a.discard(att) // refused, or a resend of a stored message
 	}
+	if regulars.ErrorCode(err) == regulars.ELIMIT {
+		// The partner's plan is theirs to hear of (they get the wording
+		// with the numbers when they upload); the follower hears what
+		// they can do.
+		msg := cc.Channel.Name + " cannot take files at the moment: write your message instead, or try again later."
+		err = &regulars.Error{Code: regulars.ELIMIT, Message: msg, Fields: map[string]string{"file": msg}}
+	}
 	if err != nil {
 		return a.resent(ctx, fa, conversationID(cc), clientID, err)
 	}

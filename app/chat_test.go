@@ -562,8 +562,12 @@ func TestChatAttachments(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = e.a.FollowerSendAttachment(e.ctx, e.follower, e.w.Channel.ID, app.Upload{Name: "more.png", Body: bytes.NewReader(png(600))}, "")
+		if full := wantCode(t, err, regulars.ELIMIT); full.Message != e.w.Channel.Name+" cannot take files at the moment: write your message instead, or try again later." {
+			t.Fatalf("the follower's refusal %q, want one without the partner's plan", full.Message)
+		}
+		_, err = e.a.SendAgentAttachment(e.ctx, ann, c.ID, app.Upload{Name: "more.png", Body: bytes.NewReader(png(600))}, app.AgentMessage{})
 		if full := wantCode(t, err, regulars.ELIMIT); !strings.Contains(full.Message, "Not enough storage") {
-			t.Fatalf("refusal %q", full.Message)
+			t.Fatalf("the agent's refusal %q", full.Message)
 		}
 		if got := e.thread(ann, c.ID); len(got) != 3 {
 			t.Fatalf("a refused file left a message: %v", got)
