@@ -22,6 +22,7 @@ func (x *API) chatTable() []endpoint {
 	p, f := httpx.Partner, httpx.Follower
 	chat, canned := regulars.FeatureChat, regulars.FeatureCanned
 	conflict := []int{http.StatusConflict}
+	sending := []int{http.StatusConflict, http.StatusTooManyRequests} // 429: faster than the sender's rate
 	tab := queryParam{Name: "tab", Doc: "unanswered (default), mine, active or finished"}
 	search := queryParam{Name: "q", Doc: "part of the follower's name or end-user ID"}
 	page := []queryParam{
@@ -40,10 +41,10 @@ func (x *API) chatTable() []endpoint {
 			Doc: "List a conversation's messages, oldest first", Op: handle(x, http.StatusOK, x.listChatMessages), Query: page},
 		{Method: "POST", Pattern: "/api/v1/chat/conversations/{id}/messages", Side: p, Feature: chat, Level: update,
 			Doc: "Answer: the first answer takes an unanswered conversation; another agent's conversation answers 409 naming the owner until overtake_from confirms",
-			Op:  handle(x, http.StatusCreated, x.sendAgentMessage), Errors: conflict},
+			Op:  handle(x, http.StatusCreated, x.sendAgentMessage), Errors: sending},
 		{Method: "POST", Pattern: "/api/v1/chat/conversations/{id}/attachments", Side: p, Feature: chat, Level: update,
 			Doc: "Send a picture or a PDF (the body, with its Content-Type), under the same rules as a message", Op: handleUpload(x, http.StatusCreated, x.sendAgentAttachment),
-			Errors: conflict, Query: []queryParam{{Name: "name", Doc: "the file name"}, {Name: "text", Doc: "a caption"}, {Name: "client_id", Doc: "an idempotency key"},
+			Errors: sending, Query: []queryParam{{Name: "name", Doc: "the file name"}, {Name: "text", Doc: "a caption"}, {Name: "client_id", Doc: "an idempotency key"},
 				{Name: "overtake_from", Integer: true, Doc: "confirm taking the conversation over from this owner"}}},
 		{Method: "POST", Pattern: "/api/v1/chat/conversations/{id}/take", Side: p, Feature: chat, Level: update,
 			Doc: "Take a conversation without answering; another agent's answers 409 naming the owner until overtake_from confirms", Op: handle(x, http.StatusOK, x.takeConversation), Errors: conflict},
@@ -66,10 +67,10 @@ func (x *API) chatTable() []endpoint {
 		{Method: "GET", Pattern: "/api/v1/follower/channels/{id}/conversation", Side: f,
 			Doc: "The follower's conversation with a channel; 404 until they write the first message", Op: handle(x, http.StatusOK, x.channelConversation)},
 		{Method: "POST", Pattern: "/api/v1/follower/channels/{id}/chat", Side: f,
-			Doc: "Write to a followed channel whose chat is on: starts the conversation, or reopens a finished one", Op: handle(x, http.StatusCreated, x.followerSend), Errors: conflict},
+			Doc: "Write to a followed channel whose chat is on: starts the conversation, or reopens a finished one", Op: handle(x, http.StatusCreated, x.followerSend), Errors: sending},
 		{Method: "POST", Pattern: "/api/v1/follower/channels/{id}/chat/attachments", Side: f,
 			Doc: "Send a picture or a PDF (the body, with its Content-Type) to a channel", Op: handleUpload(x, http.StatusCreated, x.followerSendAttachment),
-			Errors: conflict, Query: []queryParam{{Name: "name", Doc: "the file name"}, {Name: "client_id", Doc: "an idempotency key"}}},
+			Errors: sending, Query: []queryParam{{Name: "name", Doc: "the file name"}, {Name: "client_id", Doc: "an idempotency key"}}},
 		{Method: "GET", Pattern: "/api/v1/follower/conversations/{id}/messages", Side: f,
 			Doc: "List a conversation's messages, oldest first", Op: handle(x, http.StatusOK, x.myChatMessages), Query: page},
 		{Method: "POST", Pattern: "/api/v1/follower/conversations/{id}/read", Side: f,
@@ -264,6 +265,9 @@ func (x *API) sendAgentMessage(r *http.Request, in AgentMessageSend) (Sent, erro
 		return Sent{}, err
 	}
 	actor := actorOf(r)
+	if err := x.app.AllowAgentSend(actor); err != nil {
+		return Sent{}, err
+	}
 	m, err := x.app.SendAgentMessage(r.Context(), actor, id, app.AgentMessage{Text: in.Text, EngagementID: in.EngagementID, ClientID: in.ClientID, OvertakeFrom: in.OvertakeFrom})
 	if err != nil {
 		return Sent{}, err
@@ -281,6 +285,9 @@ func (x *API) sendAgentAttachment(r *http.Request, body io.Reader) (Sent, error)
 		return Sent{}, err
 	}
 	q, actor := r.URL.Query(), actorOf(r)
+	if err := x.app.AllowAgentSend(actor); err != nil {
+		return Sent{}, err
+	}
 	m, err := x.app.SendAgentAttachment(r.Context(), actor, id, app.Upload{Name: q.Get("name"), Body: body},
 		app.AgentMessage{Text: q.Get("text"), ClientID: q.Get("client_id"), OvertakeFrom: overtake})
 	if err != nil {
@@ -494,6 +501,9 @@ func (x *API) followerSend(r *http.Request, in FollowerMessageSend) (Sent, error
 	if err != nil {
 		return Sent{}, err
 	}
+	if err := x.app.AllowFollowerSend(followerOf(r)); err != nil {
+		return Sent{}, err
+	}
 	c, m, err := x.app.FollowerSend(r.Context(), followerOf(r), id, app.FollowerMessage{Text: in.Text, ClientID: in.ClientID})
 	if err != nil {
 		return Sent{}, err
@@ -504,6 +514,9 @@ func (x *API) followerSend(r *http.Request, in FollowerMessageSend) (Sent, error
 func (x *API) followerSendAttachment(r *http.Request, body io.Reader) (Sent, error) {
 	id, err := pathID(r, "channel")
 	if err != nil {
+		return Sent{}, err
+	}
+	if err := x.app.AllowFollowerSend(followerOf(r)); err != nil {
 		return Sent{}, err
 	}
 	q := r.URL.Query()

@@ -12,6 +12,7 @@ import (
 	"regulars"
 	"regulars/events"
 	"regulars/files"
+	"regulars/httpx"
 	"regulars/segindex"
 	"regulars/store"
 )
@@ -50,6 +51,9 @@ type App struct {
 	Files files.Store
 	// ChatMaxAttachment is the largest chat attachment in bytes (0: the default).
 	ChatMaxAttachment int64
+	// ChatSends holds each sender of chat messages (a follower, an agent)
+	// to a rate, over the WebSocket and the API together; nil: no limit.
+	ChatSends *httpx.Limiter
 	// Geocoder searches addresses for the locations form; nil = no search.
 	Geocoder Geocoder
 	// MapTiles is where maps load their tiles (follower app and admin).

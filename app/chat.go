@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -140,6 +141,27 @@ type AgentMessage struct {
 	// OvertakeFrom confirms the warning: the owner the agent saw. When the
 	// conversation has changed hands since, the agent is warned again.
 	OvertakeFrom int64
+}
+
+// errSendingTooFast refuses a message over the sender's rate (ChatSends).
+var errSendingTooFast = regulars.Errorf(regulars.ETOOMANY, "You are sending too fast. Wait a moment and send again.")
+
+// AllowAgentSend takes one of the agent's messages from their rate
+// (ChatSends), or refuses it; the WebSocket and the API call it before
+// sending, so the one limit holds over every connection and route.
+func (a *App) AllowAgentSend(actor *Actor) error {
+	if !a.ChatSends.Allow("user:" + strconv.FormatInt(actor.User.ID, 10)) {
+		return errSendingTooFast
+	}
+	return nil
+}
+
+// AllowFollowerSend is AllowAgentSend for a follower.
+func (a *App) AllowFollowerSend(fa *FollowerActor) error {
+	if !a.ChatSends.Allow("follower:" + strconv.FormatInt(fa.Follower.ID, 10)) {
+		return errSendingTooFast
+	}
+	return nil
 }
 
 // checkClientID validates an idempotency key.

@@ -50,27 +50,6 @@ type conn struct {
 	closed  bool
 
 	typedAt map[int64]time.Time // read goroutine only
-	// Sending is limited per connection: a token bucket of SendBurst
-	// messages refilled at SendRate a second (read goroutine only).
-	tokens float64
-	filled time.Time
-}
-
-// allowSend takes a token for one message, or reports that the client
-// sends too fast.
-func (c *conn) allowSend() bool {
-	now, o := time.Now(), &c.hub.opts
-	if c.filled.IsZero() {
-		c.tokens = float64(o.SendBurst)
-	} else {
-		c.tokens = min(float64(o.SendBurst), c.tokens+now.Sub(c.filled).Seconds()*o.SendRate)
-	}
-	c.filled = now
-	if c.tokens < 1 {
-		return false
-	}
-	c.tokens--
-	return true
 }
 
 func (c *conn) identity() *identity { return c.who.Load() }
@@ -429,11 +408,14 @@ func (c *conn) handle(req *request) {
 	case "sync":
 		err = c.sync(who, req)
 	case "send":
-		if !c.allowSend() {
-			err = regulars.Errorf(regulars.ETOOMANY, "You are sending too fast. Wait a moment and send again.")
-			break
+		if who.staff != nil {
+			err = c.hub.app.AllowAgentSend(who.staff)
+		} else {
+			err = c.hub.app.AllowFollowerSend(who.follower)
 		}
-		err = c.sendMessage(who, req)
+		if err == nil {
+			err = c.sendMessage(who, req)
+		}
 	case "take", "finish":
 		err = c.takeOrFinish(who, req)
 	case "read":

@@ -84,10 +84,6 @@ type Options struct {
 	Recheck       time.Duration // re-check a connection's sign-in before a request when older
 	Revalidate    time.Duration // re-check idle connections' sign-in this often
 	MaxQueued     int           // bytes of frames waiting for a slow client before it is dropped
-	// Each connection may send SendBurst messages at once and SendRate a
-	// second after that; more are refused with a "too many" error.
-	SendRate  float64
-	SendBurst int
 }
 
 func (o *Options) defaults() {
@@ -105,12 +101,6 @@ func (o *Options) defaults() {
 	}
 	if o.MaxQueued == 0 {
 		o.MaxQueued = 1 << 20
-	}
-	if o.SendRate == 0 {
-		o.SendRate = 5
-	}
-	if o.SendBurst == 0 {
-		o.SendBurst = 20
 	}
 }
 

@@ -602,6 +602,28 @@ func TestSendingIsRateLimited(t *testing.T) {
 	if acks < 20 || refused == 0 {
 		t.Fatalf("%d sent and %d refused of 30 at once, want the burst of 20 through and the rest refused", acks, refused)
 	}
+	// The limit is the follower's, not the connection's: a second
+	// connection and the API are refused too.
+	f2 := dial(t, "mia again", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+	f2.await("hello", func(f frame) bool { return f.Type == "hello" })
+	f2.send(map[string]any{"type": "send", "channel_id": w.w.Channel.ID, "text": "from a second tab", "ref": "x"})
+	if got := f2.await("an answer", func(f frame) bool { return f.Ref == "x" }); got.Code != regulars.ETOOMANY {
+		t.Fatalf("a second connection's send: %+v, want too many", got)
+	}
+	req, err := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/follower/channels/%d/chat", w.srv.URL, w.w.Channel.ID), strings.NewReader(`{"text":"from the API"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the API's send after the flood: %d, want 429", res.StatusCode)
+	}
 }
 
 // Ending a session or a token closes the connections it signed in, at

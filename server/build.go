@@ -90,6 +90,14 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		a.Files, a.Media = s3, s3.Sub("media")
 	}
 	a.ChatMaxAttachment = int64(cfg.ChatMaxAttachmentMB) << 20
+	rate, burst := cfg.ChatSendRate, cfg.ChatSendBurst
+	if rate == 0 {
+		rate = 5
+	}
+	if burst == 0 {
+		burst = 20
+	}
+	a.ChatSends = httpx.NewLimiter(rate, burst)
 	var pgBus *realtime.PGBus
 	if db.Dialect() == "postgres" {
 		// Several nodes share events through LISTEN/NOTIFY.
@@ -111,8 +119,7 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		hosts = append(hosts, u.Host)
 	}
-	p.Realtime = realtime.NewHub(a, log, realtime.Options{SessionCookie: web.SessionCookie, Hosts: hosts,
-		SendRate: cfg.ChatSendRate, SendBurst: cfg.ChatSendBurst})
+	p.Realtime = realtime.NewHub(a, log, realtime.Options{SessionCookie: web.SessionCookie, Hosts: hosts})
 	if pgBus != nil {
 		pgBus.OnGap = p.Realtime.Resync
 	}
