@@ -318,10 +318,13 @@ func truncate(s string) string {
 
 // awaitAuth reads the first message, which must sign the connection in.
 func (c *conn) awaitAuth() *identity {
-	ctx, cancel := context.WithTimeout(c.ctx, c.hub.opts.AuthTimeout)
-	defer cancel()
-	_, data, err := c.ws.Read(ctx)
-	if err != nil {
+	// Too slow, the connection closes with the protocol's code and reason
+	// (a read's deadline would drop it without either).
+	timer := time.AfterFunc(c.hub.opts.AuthTimeout, func() {
+		c.ws.Close(CodeUnauthorized, "Send {\"type\":\"auth\",\"token\":…} first: the time to sign in is over.")
+	})
+	_, data, err := c.ws.Read(c.ctx)
+	if !timer.Stop() || err != nil {
 		c.ws.Close(CodeUnauthorized, "Send {\"type\":\"auth\",\"token\":…} first.")
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -577,6 +578,19 @@ func TestPGBusAcrossNodes(t *testing.T) {
 	if err := n1.Publish(ctx, events.Event{Topic: "partner:1", Data: []byte("not json")}); err == nil {
 		t.Fatal("a non-JSON event was published")
 	}
+}
+
+// A connection that never signs in is closed after the time to sign in,
+// with the protocol's code, so that the client knows to sign in.
+func TestUnsignedConnectionClosesWith4401(t *testing.T) {
+	w := newWorld(t, testenv.OpenSQLite(t))
+	hub := realtime.NewHub(w.srv.App, testenv.Logger(t), realtime.Options{AuthTimeout: 200 * time.Millisecond})
+	mux := http.NewServeMux()
+	hub.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c := dial(t, "nobody", srv.URL, nil, "")
+	c.closedWith(realtime.CodeUnauthorized)
 }
 
 // A client that floods the chat is slowed down, with a reason it can show.
