@@ -371,3 +371,22 @@ func TestBrowserFollowerChatRefusesALargeFileAtOnce(t *testing.T) {
 		t.Errorf("the file was uploaded %d times before it was refused", n)
 	}
 }
+
+// Back online, the app connects at once, not when its backed-off retry
+// comes (after a few failed tries that is seconds away).
+func TestBrowserFollowerChatReconnectsWhenBackOnline(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	c.followerSays(t, "Hello")
+	ctx := testenv.Browser(t)
+	c.openApp(t, ctx, 390, 844, c.chatRoute(), socketHooks)
+	testenv.WaitText(t, ctx, "#chat-messages", "Hello")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.dropSockets()`))
+	testenv.WaitText(t, ctx, "#chat-state", "Reconnecting…")
+	time.Sleep(4 * time.Second) // tries at 0.5, 1 and 2 s fail: the next is 4 s away or more
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.allowSockets(); window.backAt = Date.now(); dispatchEvent(new Event("online"))`))
+	waitTrue(t, ctx, `document.getElementById("chat-state").hidden`, "the connection coming back")
+	if ms := testenv.Run(t, ctx, chromedp.Evaluate[float64](`Date.now() - window.backAt`)); ms > 2500 {
+		t.Errorf("connected %.0f ms after coming back online, want at once (not at the backed-off retry)", ms)
+	}
+}

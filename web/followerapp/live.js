@@ -87,7 +87,7 @@ export class Live {
         return;
       }
       this.onState("offline");
-      setTimeout(() => this.connect(), this.delay);
+      this.retry = setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 15000);
     };
   }
@@ -98,7 +98,11 @@ export class Live {
       this.ping();
       return;
     }
+    // Back online or back in view: try now, not when the backed-off
+    // attempt comes (up to 15 s away).
+    clearTimeout(this.retry);
     this.delay = 500;
+    this.connect();
   }
 
   // ping asks for an answer; a connection that stays silent is dropped
