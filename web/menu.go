@@ -19,6 +19,7 @@ type MenuLink struct {
 	Label string
 	Href  string
 	Icon  string
+	Count int64 // a badge: the chat's unanswered conversations
 }
 
 // Icons are characters that common system fonts have (no emoji font needed),

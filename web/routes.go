@@ -51,6 +51,7 @@ func (h *Handler) buildRoutes() []httpx.Route {
 	}
 	routes = append(routes, h.loyaltyRoutes()...)
 	routes = append(routes, h.chatRoutes()...)
+	routes = append(routes, h.chatBadgeRoutes()...)
 	routes = append(routes, h.segmentRoutes()...)
 	routes = append(routes, h.userRoutes("/admin", partner, regulars.FeatureUsers)...)
 	routes = append(routes, h.roleRoutes("/admin", partner, regulars.FeatureRoles)...)

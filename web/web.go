@@ -258,6 +258,9 @@ type Page struct {
 	Form   *Form
 	Data   any
 	Path   string
+	// Unanswered counts the partner's unanswered conversations, for
+	// those who see the chat: the menu's badge and the window's title.
+	Unanswered int64
 }
 
 // Form carries submitted values and per-field errors back to a form.
@@ -352,6 +355,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		if p.Active == "" {
 			p.Active = activeEntry(p.Menu, r.URL.Path)
 		}
+		h.countUnanswered(r, p)
 	}
 	if p.Flash == nil {
 		p.Flash = h.takeFlash(w, r)
