@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -76,16 +77,28 @@ type chatData struct {
 	Conv     *regulars.Conversation
 	Messages []*regulars.ChatMessage
 	Earlier  int64 // seq of the oldest message shown, when there are older ones
-	Cards    map[int64]*regulars.Engagement
-	Channel  *regulars.Channel
-	Panel    *app.FollowerPanel
-	Kind     string // history filter
-	Kinds    []string
-	Canned   []*regulars.CannedCategory
+	// Older is set on a page of earlier messages (?before=): newer ones
+	// follow it, so live messages must not be added under it.
+	Older bool
+	// Kept is the open conversation when it no longer belongs to the tab
+	// (the agent took or finished it): its row stays in the list until the
+	// agent leaves it, saying where it went (KeptIn).
+	Kept    *regulars.Conversation
+	KeptIn  string
+	Cards   map[int64]*regulars.Engagement
+	Channel *regulars.Channel
+	Panel   *app.FollowerPanel
+	Kind    string // history filter
+	Kinds   []string
+	Canned  []*regulars.CannedCategory
 	// CannedJSON feeds the composer's "/" shortcut.
 	CannedJSON template.JS
 	CanAnswer  bool
 	CanFinish  bool
+	// MaxAttachment (bytes) and TooLarge (the server's refusal) let the
+	// composer refuse a file that is too large before uploading it.
+	MaxAttachment int64
+	TooLarge      string
 	// Conflict asks the agent to confirm taking over from the owner.
 	Conflict *app.OwnerConflict
 	Draft    string
@@ -146,7 +159,14 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	d.LastBy = h.lastWriters(r, a, d.List)
+	if d.Conv != nil {
+		d.keep(a)
+	}
+	shown := d.List
+	if d.Kept != nil {
+		shown = append([]*regulars.Conversation{d.Kept}, d.List...)
+	}
+	d.LastBy = h.lastWriters(r, a, shown)
 	d.CanAnswer = a.Can(regulars.FeatureChat, regulars.LevelUpdate)
 	if r.Header.Get("X-Fragment") == "list" {
 		// The chat script refreshes the tabs and the list in place.
@@ -164,6 +184,31 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 		title = d.Conv.FollowerName + " · Chat"
 	}
 	h.render(w, r, status, "chat", &Page{Title: title, Active: "/admin/chat", Data: d, Flash: flash})
+}
+
+// keep sets Kept when the open conversation is not in the tab because it
+// moved to another one: answering an unanswered conversation would
+// otherwise make its row vanish from beside the thread. A conversation
+// that is in the tab but does not match the search is not kept.
+func (d *chatData) keep(a *app.Actor) {
+	c := d.Conv
+	tab := app.TabActive
+	switch {
+	case c.Status == regulars.ConversationUnanswered:
+		tab = app.TabUnanswered
+	case c.Status == regulars.ConversationFinished:
+		tab = app.TabFinished
+	case c.OwnerID == a.User.ID:
+		tab = app.TabMine
+	}
+	if tab == d.Tab || (d.Tab == app.TabActive && tab == app.TabMine) {
+		return
+	}
+	for _, t := range chatTabs {
+		if t.Key == tab {
+			d.Kept, d.KeptIn = c, t.Label
+		}
+	}
 }
 
 // lastWriters names who wrote the newest message of the listed
@@ -206,9 +251,11 @@ func (h *Handler) loadThread(r *http.Request, a *app.Actor, d *chatData) error {
 	if len(msgs) > 0 && msgs[0].Seq > 1 {
 		d.Earlier = msgs[0].Seq
 	}
+	d.Older = before > 0 && before <= c.LastSeq
 	if d.Cards, err = h.app.MessageCards(ctx, a.User.TenantID, msgs); err != nil {
 		return err
 	}
+	d.MaxAttachment, d.TooLarge = h.app.MaxAttachment(), regulars.ErrorMessage(h.app.AttachmentTooLarge())
 	if d.Channel, err = h.app.DB.Channel(ctx, a.PartnerID(), c.ChannelID); err != nil {
 		return err
 	}
@@ -273,8 +320,32 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		if d.Conv = h.chatConv(w, r); d.Conv == nil {
 			return
 		}
+		if r.Header.Get("X-Fragment") == "earlier" {
+			h.chatEarlier(w, r, d)
+			return
+		}
 	}
 	h.chatPage(w, r, http.StatusOK, d, nil)
+}
+
+// chatEarlier is a page of messages before ?before= alone, for the chat
+// script to put above the ones shown.
+func (h *Handler) chatEarlier(w http.ResponseWriter, r *http.Request, d *chatData) {
+	ctx := r.Context()
+	a := actorFrom(ctx)
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	var err error
+	if d.Messages, err = h.app.ChatMessages(ctx, a, d.Conv.ID, app.ChatPage{BeforeSeq: before, Limit: 200}); err == nil {
+		d.Cards, err = h.app.MessageCards(ctx, a.User.TenantID, d.Messages)
+	}
+	if err != nil {
+		h.fail(w, r, err, "", nil)
+		return
+	}
+	if len(d.Messages) > 0 && d.Messages[0].Seq > 1 {
+		d.Earlier = d.Messages[0].Seq
+	}
+	h.fragment(w, r, "chat", "messages-page", &Page{Data: d})
 }
 
 // chatRefused re-renders the thread after a refused action: a conflict
@@ -465,10 +536,12 @@ var chatFuncs = template.FuncMap{
 	// script shows it in the reader's time zone.
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"clock": func(t time.Time) string { return t.UTC().Format("2 Jan 15:04") },
+	// fileSize is matched by fileSize in static/js/chat.js, for files
+	// sent live: both round halves up.
 	"fileSize": func(n int64) string {
 		switch {
 		case n >= 1<<20:
-			return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+			return strconv.FormatFloat(math.Round(float64(n)*10/(1<<20))/10, 'f', 1, 64) + " MB"
 		case n >= 1<<10:
 			return strconv.FormatInt(n>>10, 10) + " kB"
 		}

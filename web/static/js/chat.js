@@ -37,15 +37,22 @@ function start(root) {
   const typingLine = doc.getElementById("typing");
   const liveState = doc.getElementById("live-state");
   let owner = 0;
-  let status = "";
+  let status = doc.getElementById("conv-status")?.dataset.status || "";
+  let connected = false;
+  let wasLive = false; // the first connection is not a "reconnection"
 
   localTimes(doc);
-  if (messages) for (const p of messages.querySelectorAll(".msg:not(.msg-system) .msg-text")) p.replaceChildren(...linkify(p.textContent));
+  if (messages) linkifyMessages(messages);
 
   const live = new Live({
+    // The state shows above the composer (or the list, with no thread
+    // open), and on the bubbles still waiting to go.
     onState(state, detail) {
+      connected = state === "live";
+      wasLive ||= connected;
       liveState.textContent =
-        state === "offline" ? "Reconnecting…" : state === "closed" ? detail?.reason || "Signed out. Reload the page." : "";
+        state === "closed" ? detail?.reason || "Signed out. Reload the page." : !connected && wasLive ? "Reconnecting… Messages you send wait for the connection." : "";
+      for (const meta of messages?.querySelectorAll(".msg-pending .msg-meta") || []) meta.textContent = pendingNote();
       if (state === "closed" && detail?.code === 4401) location.reload();
     },
     onHello() {
@@ -56,7 +63,7 @@ function start(root) {
       if (m.conversation_id !== convID) return;
       showMessage(m);
       if (conv) showState(conv);
-      if (m.author === "follower") markRead(m.seq);
+      if (m.author === "follower" && !messages?.dataset.older) markRead(m.seq); // read where it shows
       // What the follower did with a card, or a card sent, changes their
       // engagement history beside the thread.
       if (m.event === "activity" || m.kind === "engagement") refreshHistory();
@@ -156,6 +163,9 @@ function start(root) {
 
   function showState(c) {
     owner = c.owner?.id || 0;
+    // The page's flash ("The conversation is finished…", say) speaks of
+    // the state the page came with: a live change makes it stale.
+    if (c.status !== status) doc.querySelector("#main > .flashes")?.remove();
     status = c.status;
     const badge = doc.getElementById("conv-status");
     if (badge) badge.innerHTML = `<span class="badge badge-${c.status}">${cap(c.status)}</span>`;
@@ -164,6 +174,8 @@ function start(root) {
       who.textContent = "";
       if (c.owner) who.append("Owner: ", el("strong", {}, c.owner.name));
       else who.append("No owner");
+      if (c.owner) who.title = "Owner: " + c.owner.name;
+      else who.removeAttribute("title");
     }
     const finish = doc.getElementById("finish-form");
     if (finish) finish.hidden = !(canAnswer && status !== "finished" && (owner === me || canManage));
@@ -231,6 +243,16 @@ function start(root) {
 
   function showMessage(m) {
     if (!messages || messages.querySelector(`[data-seq="${m.seq}"]`)) return;
+    const mine = m.author === "agent" && m.agent?.id === me;
+    if (messages.dataset.older) {
+      // A page of earlier messages (opened without the script): newer ones
+      // are not shown, so none goes under it. The agent's own message
+      // takes them to the latest; others' are announced on the way back.
+      const latest = doc.getElementById("latest");
+      if (mine) location.assign(latest.href);
+      else if (m.kind !== "system") latest.textContent = "New messages: back to the latest";
+      return;
+    }
     const stick = stuck() || nearBottom();
     const pending = m.client_id && messages.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
     const node = messageEl(m);
@@ -242,10 +264,36 @@ function start(root) {
       messages.insertBefore(node, after || firstPending || null);
     }
     if (typingFrom && m.author === typingFrom.author && (m.author !== "agent" || m.agent?.id === typingFrom.user_id)) clearTyping();
-    const mine = m.author === "agent" && m.agent?.id === me;
     if (stick || mine) scrollDown(true);
     else if (m.kind !== "system") below.hidden = false;
   }
+
+  // "Earlier messages" puts the page before the oldest shown above it,
+  // keeping the thread where the agent reads; the link opens that page
+  // alone when the fetch fails.
+  messages?.addEventListener("click", async (e) => {
+    const link = e.target.closest("#earlier");
+    if (!link) return;
+    e.preventDefault();
+    const res = await fetch(link.href, { headers: { "X-Fragment": "earlier" } }).catch(() => null);
+    if (!res?.ok) {
+      location.href = link.href;
+      return;
+    }
+    const page = doc.createElement("template");
+    page.innerHTML = await res.text();
+    localTimes(page.content);
+    linkifyMessages(page.content);
+    const first = page.content.querySelector(".msg");
+    const fromBottom = messages.scrollHeight - messages.scrollTop;
+    link.closest("li").replaceWith(page.content);
+    messages.scrollTop = messages.scrollHeight - fromBottom;
+    // Focus stays in the thread: on the next "Earlier messages", or the
+    // oldest message once there is none.
+    const next = doc.getElementById("earlier") || first;
+    if (next === first) first?.setAttribute("tabindex", "-1");
+    next?.focus({ preventScroll: true });
+  });
 
   // The typing line names who types; their message clears it.
   let typingTimer = 0;
@@ -279,7 +327,6 @@ function start(root) {
 
   const composer = doc.getElementById("composer");
   const text = doc.getElementById("composer-text");
-  if (composer && canAnswer) setupComposer();
 
   // send sends a message, asking to overtake when another agent owns the
   // conversation. The bubble shows at once and settles when stored.
@@ -324,25 +371,51 @@ function start(root) {
       bubble.remove();
       doc.getElementById("composer-text")?.focus();
     });
-    bubble.querySelector(".msg-meta").replaceChildren(el("strong", {}, "Not sent. "), reason + " ", dismiss);
+    // Dismiss goes on a line of its own under the reason, so it is in the
+    // same place whatever the reason's length.
+    bubble.querySelector(".msg-meta").replaceChildren(el("strong", {}, "Not sent."), " " + reason);
+    bubble.append(dismiss);
+  }
+
+  function pendingNote() {
+    return connected ? "Sending…" : "Waiting for the connection…";
   }
 
   function pendingBubble(label, clientID) {
     const li = el("li", { class: "msg msg-agent msg-pending", "data-client": clientID });
-    li.append(el("div", { class: "bubble" }, el("p", { class: "msg-text" }, label)), el("p", { class: "msg-meta" }, "Sending…"));
+    li.append(el("div", { class: "bubble" }, el("p", { class: "msg-text" }, label)), el("p", { class: "msg-meta" }, pendingNote()));
     messages.append(li);
     scrollDown(true);
     return li;
   }
 
+  // A half-typed reply is kept per conversation for the browser tab's
+  // life, so switching to another conversation and back does not lose it.
+  const draftKey = `regulars.chat.draft.${me}.${convID}`;
+  function saveDraft() {
+    try {
+      if (text.value.trim()) sessionStorage.setItem(draftKey, text.value);
+      else sessionStorage.removeItem(draftKey);
+    } catch {
+      // Storage is off: the draft lives as long as the page.
+    }
+  }
+
   function setupComposer() {
+    try {
+      if (!text.value) text.value = sessionStorage.getItem(draftKey) || "";
+    } catch {}
     composer.addEventListener("submit", async (e) => {
       e.preventDefault();
       const value = text.value.trim();
       if (!value) return text.focus();
       text.value = "";
+      saveDraft();
       closeMenu();
-      if (!(await send({ text: value }, value))) text.value = text.value || value;
+      if (!(await send({ text: value }, value))) {
+        text.value = text.value || value;
+        saveDraft();
+      }
     });
     text.addEventListener("keydown", (e) => {
       if (menuKeys(e)) return;
@@ -353,6 +426,7 @@ function start(root) {
     });
     let typedAt = 0;
     text.addEventListener("input", () => {
+      saveDraft();
       updateMenu();
       if (Date.now() - typedAt > 2000) {
         typedAt = Date.now();
@@ -368,6 +442,10 @@ function start(root) {
       insert(item.dataset.text, null);
       picker.open = false;
     });
+    // Like a menu, it closes on a click anywhere else (Escape: below).
+    doc.addEventListener("click", (e) => {
+      if (picker?.open && !picker.contains(e.target)) picker.open = false;
+    }, { signal });
 
     // Files go up as soon as they are chosen; the File button opens the
     // input of the form the script hides.
@@ -376,6 +454,11 @@ function start(root) {
     if (attach && file) {
       attach.hidden = false;
       attach.addEventListener("click", () => file.click());
+    }
+    if (canned.length) {
+      // With the "/" menu the text box is a combobox (ARIA 1.2): the menu
+      // is its listbox, the option chosen with the arrows its active one.
+      for (const [k, v] of Object.entries({ role: "combobox", "aria-autocomplete": "list", "aria-controls": "canned-menu", "aria-expanded": "false" })) text.setAttribute(k, v);
     }
     file?.addEventListener("change", async () => {
       const f = file.files[0];
@@ -409,10 +492,9 @@ function start(root) {
     matches = canned.filter((c) => c.title.toLowerCase().includes(q.query) || c.category.toLowerCase().startsWith(q.query));
     matches.sort((a, b) => a.title.toLowerCase().indexOf(q.query) - b.title.toLowerCase().indexOf(q.query));
     if (!matches.length) return closeMenu();
-    selected = 0;
     menu.replaceChildren(
       ...matches.slice(0, 8).map((c, i) => {
-        const li = el("li", { role: "option", "aria-selected": String(i === 0), "data-i": String(i) }, el("strong", {}, c.title), el("span", {}, c.text));
+        const li = el("li", { role: "option", id: "canned-option-" + i, "aria-selected": "false", title: c.text }, el("strong", {}, c.title), el("span", {}, c.text));
         li.addEventListener("mousedown", (e) => {
           e.preventDefault();
           choose(i);
@@ -421,11 +503,26 @@ function start(root) {
       }),
     );
     menu.hidden = false;
+    text.setAttribute("aria-expanded", "true");
+    select(0);
+  }
+
+  // select marks an option chosen, for the eyes (in view) and for screen
+  // readers (the combobox's active descendant).
+  function select(i) {
+    selected = i;
+    menu.querySelectorAll("li").forEach((li, j) => li.setAttribute("aria-selected", String(j === i)));
+    const li = menu.children[i];
+    text.setAttribute("aria-activedescendant", li.id);
+    li.scrollIntoView({ block: "nearest" });
   }
 
   function closeMenu() {
-    if (menu) menu.hidden = true;
     matches = [];
+    if (!menu || !canned.length) return;
+    menu.hidden = true;
+    text.setAttribute("aria-expanded", "false");
+    text.removeAttribute("aria-activedescendant");
   }
 
   function menuKeys(e) {
@@ -434,8 +531,7 @@ function start(root) {
     switch (e.key) {
       case "ArrowDown":
       case "ArrowUp":
-        selected = (selected + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
-        menu.querySelectorAll("li").forEach((li, i) => li.setAttribute("aria-selected", String(i === selected)));
+        select((selected + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
         break;
       case "Enter":
       case "Tab":
@@ -464,6 +560,7 @@ function start(root) {
     text.value = text.value.slice(0, start) + s + text.value.slice(end);
     text.focus();
     text.selectionStart = text.selectionEnd = start + s.length;
+    saveDraft();
   }
 
   /* Files */
@@ -471,6 +568,12 @@ function start(root) {
   async function upload(f) {
     const clientID = newClientID();
     const bubble = pendingBubble("Sending " + f.name, clientID);
+    // Refused at once, in the server's words, rather than after the upload.
+    const input = doc.getElementById("attach-file");
+    if (f.size > Number(input.dataset.maxBytes)) {
+      failed(bubble, f.name, input.dataset.tooLarge);
+      return;
+    }
     let overtake = 0;
     for (;;) {
       const body = new FormData();
@@ -505,7 +608,9 @@ function start(root) {
   /* Engagement picker */
 
   let dialog;
-  async function openPicker(url) {
+  // openPicker shows the picker for url; after a filter (kind) the focus
+  // goes back to that filter's chip, which the new content replaced.
+  async function openPicker(url, kind) {
     const res = await fetch(url, { headers: { "X-Fragment": "1" } }).catch(() => null);
     if (!res?.ok) {
       location.href = url;
@@ -518,9 +623,9 @@ function start(root) {
         const chip = e.target.closest(".chip");
         if (chip) {
           e.preventDefault();
-          openPicker(chip.href);
+          openPicker(chip.href, chip.dataset.kind);
         }
-        if (e.target.closest(".picker-back")) {
+        if (e.target.closest(".picker-back, .picker-close")) {
           e.preventDefault();
           dialog.close();
         }
@@ -537,26 +642,43 @@ function start(root) {
     }
     dialog.innerHTML = await res.text();
     if (!dialog.open) dialog.showModal();
+    if (kind !== undefined) dialog.querySelector(`.chip[data-kind="${CSS.escape(kind)}"]`)?.focus();
   }
 
   /* History panel */
 
+  // Below 1440 px the history opens over the thread (chat.css). Closed,
+  // it is off screen and inert: out of the keyboard's and screen readers'
+  // way. The toggle is a link to #history, which opens it without the
+  // script; here the toggle takes over from the address.
   const toggle = doc.getElementById("history-toggle");
+  const panel = doc.getElementById("history");
+  const overlay = matchMedia("(max-width: 1439.98px)");
   const setHistory = (open) => {
     root.classList.toggle("history-open", open);
     toggle?.setAttribute("aria-expanded", String(open));
+    if (!panel) return;
+    if (!open && panel.contains(doc.activeElement)) toggle?.focus();
+    panel.inert = overlay.matches && !open;
   };
-  toggle?.addEventListener("click", () => setHistory(!root.classList.contains("history-open")));
+  const targeted = location.hash === "#history";
+  if (targeted) history.replaceState(history.state, "", location.pathname + location.search);
+  setHistory(targeted);
+  overlay.addEventListener("change", () => setHistory(root.classList.contains("history-open")), { signal });
+  toggle?.addEventListener("click", (e) => {
+    e.preventDefault();
+    setHistory(!root.classList.contains("history-open"));
+  });
   // loadHistory puts the panel for an activity filter in place, keeping
-  // where it was scrolled to.
-  async function loadHistory(kind) {
+  // where it was scrolled to, and the focus on the filter pressed.
+  async function loadHistory(kind, focus) {
     const res = await fetch(`/admin/chat/${convID}/history?kind=${encodeURIComponent(kind)}`).catch(() => null);
-    const panel = doc.getElementById("history");
     if (!res?.ok || !panel) return;
     const scroll = panel.scrollTop;
     panel.innerHTML = await res.text();
     panel.scrollTop = scroll;
     localTimes(panel);
+    if (focus) panel.querySelector(`.chip[data-kind="${CSS.escape(kind)}"]`)?.focus();
   }
   let historyTimer = 0;
   function refreshHistory() {
@@ -566,17 +688,29 @@ function start(root) {
       loadHistory(kind);
     }, 200);
   }
-  doc.getElementById("history")?.addEventListener("click", async (e) => {
-    if (e.target.closest(".history-close")) return setHistory(false);
+  panel?.addEventListener("click", async (e) => {
+    if (e.target.closest(".history-close")) {
+      e.preventDefault();
+      return setHistory(false);
+    }
     const chip = e.target.closest(".chip");
     if (!chip) return;
     e.preventDefault();
-    loadHistory(chip.dataset.kind);
+    loadHistory(chip.dataset.kind, true);
   });
+  // Escape closes the Canned picker, else the history over the thread (a
+  // dialog and the "/" menu handle their own).
   doc.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && root.classList.contains("history-open") && !doc.querySelector("dialog[open]")) setHistory(false);
+    if (e.key !== "Escape" || e.defaultPrevented || doc.querySelector("dialog[open]")) return;
+    const picker = doc.getElementById("canned-picker");
+    if (picker?.open) {
+      picker.open = false;
+      picker.querySelector("summary").focus();
+    } else if (root.classList.contains("history-open")) setHistory(false);
   }, { signal });
 
+  // Last: the composer uses the "/" menu's and the drafts' declarations.
+  if (composer && canAnswer) setupComposer();
   root.dataset.ready = "1"; // for tests: the page is live
 
   function stop() {
@@ -618,6 +752,19 @@ function localTimes(scope) {
   }
 }
 
+// linkifyMessages makes the addresses in the messages of scope links.
+function linkifyMessages(scope) {
+  for (const p of scope.querySelectorAll(".msg:not(.msg-system) .msg-text")) p.replaceChildren(...linkify(p.textContent));
+}
+
+// fileSize says a size as the page does (fileSize in web/chat.go, which
+// rounds the same way).
+function fileSize(n) {
+  if (n >= 1 << 20) return (Math.round((n * 10) / (1 << 20)) / 10).toFixed(1) + " MB";
+  if (n >= 1 << 10) return Math.floor(n / (1 << 10)) + " kB";
+  return n + " bytes";
+}
+
 const attachmentURL = (id) => `/admin/chat-files/${id}`;
 
 // messageEl builds a message the way the page renders it.
@@ -634,7 +781,8 @@ function messageEl(m) {
     if (a.content_type.startsWith("image/")) {
       bubble.append(el("a", { class: "att-img", href: attachmentURL(a.id), target: "_blank", rel: "noopener" }, el("img", { src: attachmentURL(a.id), alt: a.name, loading: "lazy" })));
     } else {
-      bubble.append(el("a", { class: "att-file", href: attachmentURL(a.id) }, "PDF · " + a.name));
+      const icon = document.getElementById("icon-clip").content.cloneNode(true);
+      bubble.append(el("a", { class: "att-file", href: attachmentURL(a.id) }, icon, ` ${a.name} `, el("span", { class: "muted" }, fileSize(a.size))));
     }
   }
   if (m.engagement) {
