@@ -92,7 +92,12 @@ func TestChatFlowInThreeBrowsers(t *testing.T) {
 	testenv.Do(t, a, chromedp.Click(row), chromedp.WaitVisible(`#composer-text`))
 	chatReady(t, a)
 	testenv.WaitText(t, a, "#messages", "Hello, are you open on Sunday?")
+	// Below 1440 px the history opens over the thread.
+	testenv.Do(t, a, chromedp.Click(`#history-toggle`))
+	waitTrue(t, a, historyShown, "the history open")
 	testenv.WaitText(t, a, "#history", "Mia")
+	testenv.Do(t, a, chromedp.Click(`.history-close`))
+	waitTrue(t, a, `document.getElementById("history").inert`, "the history closed")
 	testenv.Do(t, a, chromedp.SendKeys(`#composer-text`, "/sun"), chromedp.WaitVisible(`#canned-menu li`),
 		chromedp.SendKeys(`#composer-text`, kb.Enter))
 	// (Headless key events may add the Enter's newline; people's keyboards do not.)
@@ -161,6 +166,10 @@ func TestChatFlowInThreeBrowsers(t *testing.T) {
 	testenv.WaitText(t, a, "#conversations", "Mia")
 	testenv.Screenshot(t, a, "agent-a-phone-list")
 }
+
+// historyShown holds while the engagement history panel is on screen and
+// usable (not an overlay closed off screen).
+const historyShown = `(p => { const r = p.getBoundingClientRect(); return !p.inert && r.width > 0 && r.left >= 0 && r.right <= innerWidth + 1; })(document.getElementById("history"))`
 
 // chatReady waits until the chat page's script runs: the page loaded by a
 // boosted link starts its module a moment after it shows.

@@ -389,7 +389,8 @@ func TestChatUXHistoryFollowsTheConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := x.open(t, x.ann, 1280, 800, x.thread())
+	b := x.open(t, x.ann, 1440, 900, x.thread()) // the history beside the thread
+	waitTrue(t, b, historyShown, "the history beside the thread")
 	before := testenv.Text(t, b, "#activity")
 	if _, err := x.srv.App.ActOnCard(ctx, x.mia, x.conv.ID, card.Seq); err != nil {
 		t.Fatal(err)
