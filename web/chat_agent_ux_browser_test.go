@@ -24,22 +24,6 @@ import (
 // canned popups, empty states, flashes, the engagement picker, files, the
 // header and the columns. Helpers (agentChat) are in chat_ux_browser_test.go.
 
-// agentSocketHooks lets a test cut the page's WebSocket: dropAgentSockets()
-// closes its connections and refuses new ones until allowAgentSockets().
-const agentSocketHooks = `(() => {
-	const Real = WebSocket;
-	const sockets = [];
-	let refuse = false;
-	window.WebSocket = class extends Real {
-		constructor(url, protocols) {
-			super(refuse ? "ws://127.0.0.1:9/" : url, protocols);
-			sockets.push(this);
-		}
-	};
-	window.dropAgentSockets = () => { refuse = true; sockets.forEach((s) => s.close()); };
-	window.allowAgentSockets = () => { refuse = false; };
-})()`
-
 // openWith is open with a script that runs in every page before its own.
 func (x *agentChat) openWith(t *testing.T, u *regulars.User, width, height int64, path, script string) context.Context {
 	t.Helper()
@@ -167,8 +151,8 @@ func TestAgentChatConnectionStateWhereTheAgentLooks(t *testing.T) {
 		t.Run(fmt.Sprint(size[0]), func(t *testing.T) {
 			t.Parallel()
 			x := newAgentChat(t, 0)
-			b := x.openWith(t, x.ann, size[0], size[1], x.thread(), agentSocketHooks)
-			testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`dropAgentSockets()`))
+			b := x.openWith(t, x.ann, size[0], size[1], x.thread(), socketHooks)
+			testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`dropSockets()`))
 			testenv.WaitText(t, b, "#live-state", "Reconnecting")
 			waitTrue(t, b, `(() => {
 			  const s = document.getElementById("live-state").getBoundingClientRect(), c = document.getElementById("composer").getBoundingClientRect();
@@ -179,7 +163,7 @@ func TestAgentChatConnectionStateWhereTheAgentLooks(t *testing.T) {
 
 			testenv.Do(t, b, chromedp.SendKeys(`#composer-text`, "Are you still there?"+kb.Enter))
 			testenv.WaitText(t, b, ".msg-pending .msg-meta", "Waiting for the connection")
-			testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`allowAgentSockets()`))
+			testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`allowSockets()`))
 			waitTrue(t, b, `document.getElementById("live-state").textContent === "" && !document.querySelector(".msg-pending")`, "the connection back and the message sent")
 			testenv.WaitText(t, b, "#messages", "Are you still there?")
 		})

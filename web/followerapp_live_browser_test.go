@@ -20,8 +20,9 @@ import (
 // the Chats badge and list, the connection's state, and the composer's
 // place and limits. Helpers are in followerapp_chat_ux_browser_test.go.
 
-// socketHooks lets a test hold the app's WebSocket: window.dropSockets()
-// closes its connections and refuses new ones until window.allowSockets();
+// socketHooks lets a test hold a page's WebSocket (the follower app's, the
+// agents' chat's): window.dropSockets() closes its connections and refuses
+// new ones until window.allowSockets();
 // while window.holdSends is set, "send" frames wait in window.held until
 // window.release().
 const socketHooks = `(() => {
