@@ -391,3 +391,36 @@ func TestBrowserFollowerChatReconnectsWhenBackOnline(t *testing.T) {
 		t.Errorf("connected %.0f ms after coming back online, want at once (not at the backed-off retry)", ms)
 	}
 }
+
+// A screen that loads slowly does not replace the one the follower went
+// on to meanwhile (and a chat left while loading neither shows nor marks
+// anything read).
+func TestBrowserFollowerSlowScreenDoesNotReplaceTheNext(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "Hello")
+	c.agentSays(t, conv, "Hi Mia!")
+	ctx := testenv.Browser(t)
+	// Requests for the coupons and the chat's channel page answer a second late.
+	slow := fmt.Sprintf(`(() => {
+		const real = window.fetch;
+		window.fetch = (url, opts) => /\/follower\/(coupons|channels\/%d)$/.test(String(url)) && window.slow
+			? new Promise((ok) => setTimeout(ok, 1000)).then(() => real(url, opts))
+			: real(url, opts);
+	})()`, c.w.Channel.ID)
+	c.openApp(t, ctx, 390, 844, "#/me", slow)
+	waitTrue(t, ctx, `document.getElementById("profile") !== null`, "the Me screen")
+	for _, slowRoute := range []string{"#/coupons", c.chatRoute()} {
+		testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.slow = true; location.hash = %q; setTimeout(() => { location.hash = "#/inbox"; }, 100)`, slowRoute)))
+		waitTrue(t, ctx, `document.getElementById("inbox") !== null || document.querySelector(".pad .muted")?.textContent === "No notifications yet."`, "the Inbox screen")
+		time.Sleep(1500 * time.Millisecond) // the slow screen has loaded by now
+		if got := testenv.Run(t, ctx, chromedp.Evaluate[string](`document.querySelector("header.bar h1, #title")?.textContent || document.title`)); !strings.Contains(got, "Inbox") {
+			t.Errorf("after %s loaded late the screen is %q, want the Inbox the follower went on to", slowRoute, got)
+		}
+		testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.slow = false; location.hash = "#/me"`))
+		waitTrue(t, ctx, `document.getElementById("profile") !== null`, "the Me screen again")
+	}
+	if cv, err := c.srv.App.FollowerConversation(t.Context(), c.fan.Actor, conv); err != nil || cv.FollowerReadSeq >= cv.LastSeq {
+		t.Errorf("the chat left while loading marked it read: %+v %v", cv, err)
+	}
+}

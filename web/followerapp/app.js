@@ -133,7 +133,7 @@ function channelCard(c) {
     c.following ? h("span", { class: "pill" }, "Following") : null);
 }
 
-async function channels() {
+async function channels(show) {
   const q = h("input", { type: "search", placeholder: "Search channels", "aria-label": "Search channels", id: "search" });
   const list = h("div", { class: "stack", id: "channel-list" });
   const load = async () => {
@@ -203,10 +203,10 @@ function proof(name, until) {
   tick();
 }
 
-async function channel(id) {
+async function channel(id, show) {
   const page = await api.channel(id);
   const c = page.channel;
-  const reload = () => channel(id);
+  const reload = () => channel(id, show);
   const head = h("div", { class: "card channel-head" },
     h("div", { class: "row" }, c.logo_url ? h("img", { class: "logo big", src: c.logo_url, alt: "" }) : h("span", { class: "logo big empty", "aria-hidden": "true" }, c.name.slice(0, 1)),
       h("div", { class: "grow" }, h("h2", {}, c.name), h("p", { class: "muted small" }, c.description))),
@@ -232,7 +232,7 @@ async function channel(id) {
 
 // ---- Coupons, points, inbox, me ----
 
-async function coupons() {
+async function coupons(show) {
   const res = await api.coupons();
   const items = res.items.map((c) => {
     const a = c.activation;
@@ -246,7 +246,7 @@ async function coupons() {
   show("My coupons", h("div", { class: "pad" }, items.length ? h("ul", { class: "stack plain", id: "my-coupons" }, items) : h("p", { class: "muted" }, "No coupons yet: enable one on a channel page.")));
 }
 
-async function points() {
+async function points(show) {
   const [progs, act] = await Promise.all([api.programs(), api.activity()]);
   const cards = progs.items.map((p) => {
     const m = p.membership, next = p.next_level;
@@ -264,14 +264,14 @@ async function points() {
     h("h3", {}, "My activity"), h("ul", { class: "feed", id: "activity" }, feed.length ? feed : h("li", { class: "muted" }, "Nothing yet."))));
 }
 
-async function inbox() {
+async function inbox(show) {
   const res = await api.inbox();
   const items = res.items.map((n) => h("li", { class: "card" + (n.read_at ? "" : " unread"), onclick: () => { if (!n.read_at) api.read(n.id).then(refreshUnread); if (n.channel_id) location.hash = `#/channel/${n.channel_id}`; } },
     h("strong", {}, n.title), h("p", {}, n.body), h("p", { class: "small muted" }, fmtTime(n.created_at))));
   show("Inbox", h("div", { class: "pad" }, items.length ? h("ul", { class: "stack plain", id: "inbox" }, items) : h("p", { class: "muted" }, "No notifications yet.")));
 }
 
-async function me() {
+async function me(show) {
   const [p, code] = await Promise.all([api.me(), api.code()]);
   const sel = (name, value, options) => h("select", { name }, options.map(([v, l]) => h("option", { value: v, selected: (value || "") === v }, l)));
   const form = h("form", { class: "card stack", id: "profile" },
@@ -305,26 +305,38 @@ async function refreshUnread() {
   if (res) { el.textContent = res.unread; el.hidden = res.unread === 0; }
 }
 
+// navigation counts the screens asked for: a screen shows only while it
+// is the latest asked for (one that loads slowly must not replace the
+// screen the follower went on to).
+let navigation = 0;
+
 async function route() {
+  const nav = ++navigation;
+  const current = (...args) => {
+    if (nav !== navigation) return false;
+    show(...args);
+    return true;
+  };
   const [, name, id] = location.hash.split("/");
   if (!session.token && name !== "signup") return authForm(name === "signup" ? "signup" : "signin");
   if (name === "signin" || name === "signup") return authForm(name);
   tabs.hidden = false;
   try {
     switch (name) {
-      case "channel": await channel(id); break;
-      case "coupons": await coupons(); break;
-      case "points": await points(); break;
-      case "inbox": await inbox(); break;
-      case "me": await me(); break;
-      case "chat": await chatScreen({ h, show, toast }, id); break;
-      case "chats": await chatsScreen({ h, show }); break;
-      default: await channels();
+      case "channel": await channel(id, current); break;
+      case "coupons": await coupons(current); break;
+      case "points": await points(current); break;
+      case "inbox": await inbox(current); break;
+      case "me": await me(current); break;
+      case "chat": await chatScreen({ h, show: current, toast }, id); break;
+      case "chats": await chatsScreen({ h, show: current }); break;
+      default: await channels(current);
     }
   } catch (err) {
     if (err instanceof APIError && err.status === 401) return;
-    show("Oops", h("p", { class: "pad error" }, err.message || "Something went wrong."));
+    current("Oops", h("p", { class: "pad error" }, err.message || "Something went wrong."));
   }
+  if (nav !== navigation) return;
   refreshUnread();
   watchUnread(document.getElementById("chat-unread"));
 }

@@ -163,7 +163,7 @@ export async function chatsScreen({ h, show }) {
     none.hidden = conversations.length > 0;
   };
   render();
-  show("Chats", h("div", { class: "pad stack" }, list, none));
+  if (show("Chats", h("div", { class: "pad stack" }, list, none)) === false) return; // gone on meanwhile
   showList = render;
   window.addEventListener("hashchange", () => {
     if (showList === render) showList = null;
@@ -211,8 +211,10 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // A long conversation opens at its newest messages; the older ones come
   // a page at a time, above, keeping what the follower was reading in place.
   const earlier = h("button", { class: "btn small earlier", type: "button", id: "chat-earlier", hidden: true }, "Earlier messages");
-  show(channel.name, h("div", { class: "chat-screen" },
-    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), earlier, list, empty, typing, foot));
+  // (Not shown: the follower went on to another screen while this one
+  // loaded; it must not follow, mark read or listen.)
+  if (show(channel.name, h("div", { class: "chat-screen" },
+    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), earlier, list, empty, typing, foot)) === false) return;
 
   // The page scrolls (not the list). The thread stays pinned to its end
   // while pictures load and messages come, unless the follower scrolls
