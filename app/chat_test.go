@@ -720,3 +720,26 @@ func TestAttachmentTooLargeSaysTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// Agents find a follower by name whatever the accents and case they type:
+// "muller" finds Lena Müller, "LENA MÜLLER" too.
+func TestChatSearchIgnoresAccents(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		lena := e.w.AddFollower(t, "LENA01", []*regulars.Channel{e.w.Channel}, func(f *regulars.Follower) { f.Name = "Lena Müller" })
+		if _, _, err := e.a.FollowerSend(e.ctx, &app.FollowerActor{Follower: lena, Tenant: e.w.Tenant}, e.w.Channel.ID, app.FollowerMessage{Text: "Hallo!"}); err != nil {
+			t.Fatal(err)
+		}
+		e.write("Hi") // Mia's, which no search below finds
+		for _, q := range []string{"muller", "Müller", "LENA MÜLLER", "lena01"} {
+			list, _, err := e.a.Conversations(e.ctx, ann, app.ConversationQuery{Tab: "unanswered", Search: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 1 || list[0].FollowerID != lena.ID {
+				t.Errorf("searching %q found %d conversations, want Lena's", q, len(list))
+			}
+		}
+	})
+}

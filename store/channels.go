@@ -21,7 +21,7 @@ var (
 	// Followers browse the tenant's active channels of active partners.
 	qChannelsBrowse = query("channels_browse", `SELECT c.id, c.tenant_id, c.partner_id, c.name, c.description, c.welcome, c.logo, c.status, c.chat_enabled, c.created_at
 		FROM channels c JOIN partners p ON p.id = c.partner_id
-		WHERE c.tenant_id = ? AND c.status = 'active' AND p.status = 'active' AND (? = '' OR lower(c.name) LIKE ? OR lower(c.description) LIKE ?)
+		WHERE c.tenant_id = ? AND c.status = 'active' AND p.status = 'active' AND (? = '' OR fold(c.name) LIKE ? ESCAPE '\' OR fold(c.description) LIKE ? ESCAPE '\')
 		ORDER BY lower(c.name), c.id LIMIT ?`)
 )
 
@@ -109,7 +109,7 @@ func (db *DB) CountChannels(ctx context.Context, partnerID int64, status string)
 // BrowseChannels lists the tenant's active channels, optionally matching q
 // in the name or description.
 func (db *DB) BrowseChannels(ctx context.Context, tenantID int64, q string, limit int) ([]*regulars.Channel, error) {
-	like := "%" + strings.ToLower(strings.TrimSpace(q)) + "%"
+	like := "%" + likeEscape(Fold(strings.TrimSpace(q))) + "%"
 	rows, err := db.queryRows(ctx, qChannelsBrowse, tenantID, strings.TrimSpace(q), like, like, limit)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ var (
 		(SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > COALESCE(r.read_seq, 0) AND m.author = 'follower')`+conversationJoins+`
 		LEFT JOIN chat_reads r ON r.conversation_id = c.id AND r.user_id = ?
 		WHERE c.partner_id = ? AND c.last_seq > 0 AND (? = '' OR c.status = ?) AND (? = 0 OR c.owner_id = ?)
-		AND (? = '' OR lower(f.name) LIKE ? ESCAPE '\' OR lower(f.end_user_id) LIKE ? ESCAPE '\')
+		AND (? = '' OR fold(f.name) LIKE ? ESCAPE '\' OR lower(f.end_user_id) LIKE ? ESCAPE '\')
 		AND (? = 0 OR c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))
 		ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`)
 	qConversationCounts = query("conversation_counts", `SELECT
@@ -143,7 +143,7 @@ func (db *DB) Conversations(ctx context.Context, f ConversationFilter) ([]*regul
 	}
 	search := ""
 	if s := strings.TrimSpace(f.Search); s != "" {
-		search = "%" + likeEscape(strings.ToLower(s)) + "%"
+		search = "%" + likeEscape(Fold(s)) + "%"
 	}
 	before := ms(f.BeforeAt)
 	rows, err := db.queryRows(ctx, qConversationsList, f.ReaderID, f.PartnerID, f.Status, f.Status, f.OwnerID, f.OwnerID,

@@ -30,6 +30,8 @@ func (d dialect) rebind(q string) string {
 	if v, ok := rebound.Load(q); ok {
 		return v.(string)
 	}
+	orig := q
+	q = foldCall.ReplaceAllString(q, foldedPostgres)
 	var b strings.Builder
 	b.Grow(len(q) + 16)
 	n := 0
@@ -49,7 +51,7 @@ func (d dialect) rebind(q string) string {
 		}
 	}
 	out := b.String()
-	rebound.Store(q, out)
+	rebound.Store(orig, out)
 	return out
 }
 

@@ -27,7 +27,7 @@ var (
 	qLaterUnexpired = query("ledger_later_unexpired", `SELECT COALESCE(SUM(points), 0) FROM point_ledger WHERE program_id = ? AND follower_id = ? AND id > ? AND points > 0 AND kind IN ('earn', 'adjust') AND (expires_at = 0 OR expires_at > ?)`)
 
 	qMembers = query("program_members", `SELECT m.program_id, m.follower_id, m.joined_at, m.current_points, m.total_points, m.level, f.end_user_id, f.name
-		FROM memberships m JOIN followers f ON f.id = m.follower_id WHERE m.program_id = ? AND (? = '' OR f.end_user_id = ? OR lower(f.name) LIKE ?) ORDER BY m.total_points DESC, m.follower_id LIMIT ?`)
+		FROM memberships m JOIN followers f ON f.id = m.follower_id WHERE m.program_id = ? AND (? = '' OR f.end_user_id = ? OR fold(f.name) LIKE ? ESCAPE '\') ORDER BY m.total_points DESC, m.follower_id LIMIT ?`)
 
 	qFollowsPerDay     = query("dash_follows_per_day", `SELECT f.followed_at / 86400000, COUNT(*) FROM follows f JOIN channels c ON c.id = f.channel_id WHERE c.partner_id = ? AND f.followed_at >= ? GROUP BY f.followed_at / 86400000`)
 	qUnfollowsPerDay   = query("dash_unfollows_per_day", `SELECT f.unfollowed_at / 86400000, COUNT(*) FROM follows f JOIN channels c ON c.id = f.channel_id WHERE c.partner_id = ? AND f.unfollowed_at >= ? GROUP BY f.unfollowed_at / 86400000`)
@@ -195,7 +195,7 @@ type Member struct {
 // exact end-user ID or a part of the name.
 func (db *DB) Members(ctx context.Context, programID int64, q string, limit int) ([]*Member, error) {
 	q = strings.TrimSpace(q)
-	rows, err := db.queryRows(ctx, qMembers, programID, q, strings.ToUpper(q), "%"+strings.ToLower(q)+"%", limit)
+	rows, err := db.queryRows(ctx, qMembers, programID, q, strings.ToUpper(q), "%"+likeEscape(Fold(q))+"%", limit)
 	if err != nil {
 		return nil, err
 	}

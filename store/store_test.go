@@ -93,3 +93,33 @@ func TestOneAccountOwnerPerPartner(t *testing.T) {
 		}
 	})
 }
+
+// Searches of names ignore case and accents the same way on both
+// databases: a follower's name in the chat, a member's in a program, a
+// channel's name and description.
+func TestSearchIgnoresAccents(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testenv.NewWorld(t, db)
+		ch := *w.Channel
+		ch.Name, ch.Description = "Café Ñandú", "Crème brûlée every day"
+		if err := db.UpdateChannel(ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"cafe", "CAFÉ", "nandu", "creme brulee", "BRÛLÉE"} {
+			got, err := db.BrowseChannels(ctx, w.Tenant.ID, q, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ID != ch.ID {
+				t.Errorf("channels matching %q: %d, want the café", q, len(got))
+			}
+		}
+		if got, _ := db.BrowseChannels(ctx, w.Tenant.ID, "100%", 10); len(got) != 0 {
+			t.Errorf("%q matched %d channels: the %% is a character, not a wildcard", "100%", len(got))
+		}
+		if store.Fold("Łódź MÜLLER Øre") != "lodz muller ore" {
+			t.Errorf("Fold: %q", store.Fold("Łódź MÜLLER Øre"))
+		}
+	})
+}
