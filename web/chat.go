@@ -68,6 +68,12 @@ var chatTabs = []struct{ Key, Label string }{
 	{app.TabUnanswered, "Unanswered"}, {app.TabMine, "Mine"}, {app.TabActive, "All active"}, {app.TabFinished, "Finished"},
 }
 
+// tabMatches is how many conversations of a tab match a search.
+type tabMatches struct {
+	Key, Label string
+	N          int
+}
+
 // chatData is what the chat page shows.
 type chatData struct {
 	Tab, Q   string
@@ -84,6 +90,9 @@ type chatData struct {
 	// (the agent took or finished it): its row stays in the list until the
 	// agent leaves it, saying where it went (KeptIn).
 	Kept    *regulars.Conversation
+	// Elsewhere says, when a search finds nothing in the tab, which other
+	// tabs hold matches and how many.
+	Elsewhere []tabMatches
 	KeptIn  string
 	Cards   map[int64]*regulars.Engagement
 	Channel *regulars.Channel
@@ -158,6 +167,21 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 	if d.List, d.Counts, err = h.app.Conversations(ctx, a, app.ConversationQuery{Tab: d.Tab, Search: d.Q, Limit: 100}); err != nil {
 		h.fail(w, r, err, "", nil)
 		return
+	}
+	if d.Q != "" && len(d.List) == 0 {
+		for _, t := range chatTabs {
+			if t.Key == d.Tab {
+				continue
+			}
+			list, _, err := h.app.Conversations(ctx, a, app.ConversationQuery{Tab: t.Key, Search: d.Q, Limit: 100})
+			if err != nil {
+				h.fail(w, r, err, "", nil)
+				return
+			}
+			if len(list) > 0 {
+				d.Elsewhere = append(d.Elsewhere, tabMatches{Key: t.Key, Label: t.Label, N: len(list)})
+			}
+		}
 	}
 	if d.Conv != nil {
 		d.keep(a)

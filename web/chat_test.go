@@ -86,6 +86,10 @@ func TestChatWithoutJavaScript(t *testing.T) {
 		wantRedirect(t, submit(srv, b, thread, thread+"/finish", form()), thread)
 		wantText(t, b.Get("/admin/chat?tab=finished"), "Mia")
 		wantText(t, b.Get(thread), "finished the conversation")
+		// Searched for in another tab, it is pointed to.
+		r = b.Get("/admin/chat?q=mia")
+		wantText(t, r, "Nothing in this tab matches “mia”", `<a href="/admin/chat?tab=finished&q=mia" id="elsewhere-finished">Finished (1)</a>`)
+		noText(t, r, `id="elsewhere-active"`)
 		// Another partner does not see it.
 		wantStatus(t, srv.SignedIn(t, w.OtherOwner.Email).Get(thread), http.StatusNotFound)
 	})
