@@ -89,11 +89,11 @@ type chatData struct {
 	// Kept is the open conversation when it no longer belongs to the tab
 	// (the agent took or finished it): its row stays in the list until the
 	// agent leaves it, saying where it went (KeptIn).
-	Kept *regulars.Conversation
+	Kept   *regulars.Conversation
+	KeptIn string
 	// Elsewhere says, when a search finds nothing in the tab, which other
 	// tabs hold matches and how many.
 	Elsewhere []tabMatches
-	KeptIn    string
 	Cards     map[int64]*regulars.Engagement
 	Channel   *regulars.Channel
 	Panel     *app.FollowerPanel
