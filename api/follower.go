@@ -94,12 +94,12 @@ func (x *API) channelPage(r *http.Request, _ noBody) (ChannelPage, error) {
 	if err != nil {
 		return ChannelPage{}, err
 	}
-	return channelPageOut(page, x.app.MaxAttachment()), nil
+	return x.channelPageOut(page), nil
 }
 
-func channelPageOut(page *app.ChannelPage, fileLimit int64) ChannelPage {
+func (x *API) channelPageOut(page *app.ChannelPage) ChannelPage {
 	out := ChannelPage{Channel: channelOut(page.Channel, page.Follow), Engagements: make([]Offer, 0, len(page.Engagements)), Messages: threadOut(page.Messages),
-		ChatFileLimit: fileLimit}
+		ChatFileLimit: x.app.MaxAttachment(), ChatFileTooLarge: regulars.ErrorMessage(x.app.AttachmentTooLarge())}
 	if page.Follow != nil {
 		out.FollowedAt = &page.Follow.FollowedAt
 	}
@@ -135,7 +135,7 @@ func (x *API) followChannel(r *http.Request, _ noBody) (ChannelPage, error) {
 	if err != nil {
 		return ChannelPage{}, err
 	}
-	return channelPageOut(page, x.app.MaxAttachment()), nil
+	return x.channelPageOut(page), nil
 }
 
 func (x *API) unfollowChannel(r *http.Request, _ noBody) (noBody, error) {

@@ -366,7 +366,8 @@ type ChannelPage struct {
 	Messages    []ThreadMessage `json:"messages" doc:"newest first"`
 	// ChatFileLimit lets the app refuse a file that is too large before
 	// uploading it.
-	ChatFileLimit int64 `json:"chat_file_limit" doc:"bytes: the largest picture or PDF the chat takes"`
+	ChatFileLimit    int64  `json:"chat_file_limit" doc:"bytes: the largest picture or PDF the chat takes"`
+	ChatFileTooLarge string `json:"chat_file_too_large" doc:"what the chat answers a larger file, for the app to say without uploading it"`
 }
 
 // MyCoupon is one of the follower's coupons.

@@ -50,6 +50,42 @@ const (
 	TabFinished   = "finished"
 )
 
+// TabOf is the tab a conversation is listed in for the agent userID
+// (their own active ones are also in TabActive).
+func TabOf(c *regulars.Conversation, userID int64) string {
+	switch {
+	case c.Status == regulars.ConversationUnanswered:
+		return TabUnanswered
+	case c.Status == regulars.ConversationFinished:
+		return TabFinished
+	case c.OwnerID == userID:
+		return TabMine
+	}
+	return TabActive
+}
+
+// SearchTabs counts, per tab, the actor's partner's conversations that
+// match search (up to 200 in all): where to look when the open tab has
+// none.
+func (a *App) SearchTabs(ctx context.Context, actor *Actor, search string) (map[string]int, error) {
+	if err := actor.Require(regulars.FeatureChat, regulars.LevelView); err != nil {
+		return nil, err
+	}
+	list, err := a.DB.Conversations(ctx, store.ConversationFilter{PartnerID: actor.PartnerID(), ReaderID: actor.User.ID, Search: search, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	n := map[string]int{}
+	for _, c := range list {
+		tab := TabOf(c, actor.User.ID)
+		n[tab]++
+		if tab == TabMine {
+			n[TabActive]++
+		}
+	}
+	return n, nil
+}
+
 // ConversationQuery selects an agent's list.
 type ConversationQuery struct {
 	Tab    string // unanswered (default), mine, active, finished
@@ -282,15 +318,11 @@ func (a *App) SendAgentMessage(ctx context.Context, actor *Actor, id int64, in A
 		if change, err = a.lockForAgent(ctx, actor, id); err != nil {
 			return err
 		}
-		if in.ClientID != "" {
-			// A resend of a stored message changes nothing, even if the
-			// conversation has changed hands since.
-			if old, err := a.DB.ChatMessageByClient(ctx, id, in.ClientID); err == nil {
-				sent, dup = old, true
-				return nil
-			} else if regulars.ErrorCode(err) != regulars.ENOTFOUND {
-				return err
-			}
+		// A resend of a stored message changes nothing, even if the
+		// conversation has changed hands since.
+		if sent, err = a.agentResend(ctx, id, in.ClientID); sent != nil || err != nil {
+			dup = sent != nil
+			return err
 		}
 		if err := chatOpen(change.channel, regulars.AuthorAgent); err != nil {
 			return err
@@ -449,20 +481,19 @@ func (a *App) publishChange(ctx context.Context, partnerID int64, ch *agentChang
 }
 
 func (a *App) publishMessages(ctx context.Context, conv *regulars.Conversation, msgs []*regulars.ChatMessage, card *regulars.Engagement) {
-	done := false
-	if card != nil {
-		// A card for a coupon the follower already holds arrives marked,
-		// as it does when the thread is loaded again.
-		d, err := a.CardsDone(ctx, conv.FollowerID, map[int64]*regulars.Engagement{card.ID: card})
-		if err != nil {
-			a.Log.Warn("checking a card's follower state to publish", "err", err)
-		}
-		done = d[card.ID]
-	}
 	for _, m := range msgs {
 		ev := &ChatEvent{Type: EventMessage, PartnerID: conv.PartnerID, FollowerID: conv.FollowerID, ConversationID: conv.ID, Conversation: conv, Message: m}
 		if m.EngagementID != 0 {
-			ev.Engagement, ev.EngagementDone = card, done && card != nil && card.ID == m.EngagementID
+			ev.Engagement = card
+		}
+		if card != nil && m.Kind == regulars.MessageEngagement && m.EngagementID == card.ID {
+			// A card for a coupon the follower already holds arrives
+			// marked, as it does when the thread is loaded again.
+			act, mem, err := a.cardDone(ctx, conv.FollowerID, card)
+			if err != nil {
+				a.Log.Warn("checking a card's follower state to publish", "err", err)
+			}
+			ev.EngagementDone = act != nil || mem != nil
 		}
 		a.publish(ctx, ev, false)
 	}
@@ -801,8 +832,11 @@ func (a *App) ActOnCard(ctx context.Context, fa *FollowerActor, id, seq int64) (
 	out := &CardAction{Engagement: e}
 	// Done already (the coupon enabled, the program joined): say so as it
 	// stands, without a second activity line for nothing new.
-	if out.Activation, out.Membership, err = a.cardDone(ctx, fa.Follower.ID, e); err != nil || out.Activation != nil || out.Membership != nil {
-		return out, err
+	if out.Activation, out.Membership, err = a.cardDone(ctx, fa.Follower.ID, e); err != nil {
+		return nil, err
+	}
+	if out.Activation != nil || out.Membership != nil {
+		return out, nil
 	}
 	var did string
 	switch e.Kind {

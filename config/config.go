@@ -54,6 +54,24 @@ const (
 	DefaultTileAttribution = `&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors`
 )
 
+// Chat send rate defaults: a sender's burst, then messages a second.
+const (
+	DefaultChatSendRate  = 5
+	DefaultChatSendBurst = 20
+)
+
+// ChatSendLimits are the chat send rate and burst, the defaults for 0.
+func (c *Config) ChatSendLimits() (rate float64, burst int) {
+	rate, burst = c.ChatSendRate, c.ChatSendBurst
+	if rate == 0 {
+		rate = DefaultChatSendRate
+	}
+	if burst == 0 {
+		burst = DefaultChatSendBurst
+	}
+	return rate, burst
+}
+
 // Flags registers the flags on fs with defaults taken from the environment.
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("REGULARS_ADDR", "127.0.0.1:8080"), "listen address (REGULARS_ADDR)")
@@ -70,12 +88,12 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TileURL, "tile-url", env("REGULARS_TILE_URL", DefaultTileURL), "map tile URL template, https:// or a same-origin /path (REGULARS_TILE_URL)")
 	fs.StringVar(&c.TileAttribution, "tile-attribution", env("REGULARS_TILE_ATTRIBUTION", DefaultTileAttribution), "HTML credit of the map tiles (REGULARS_TILE_ATTRIBUTION)")
 	fs.IntVar(&c.ChatMaxAttachmentMB, "chat-max-attachment", envInt("REGULARS_CHAT_MAX_ATTACHMENT_MB", 10), "largest chat attachment (picture or PDF) in MiB (REGULARS_CHAT_MAX_ATTACHMENT_MB)")
-	fs.Float64Var(&c.ChatSendRate, "chat-send-rate", envFloat("REGULARS_CHAT_SEND_RATE", 5), "chat messages a follower or agent may send per second after their burst, over the WebSocket and the API together; 0 is the default (REGULARS_CHAT_SEND_RATE)")
+	fs.Float64Var(&c.ChatSendRate, "chat-send-rate", envFloat("REGULARS_CHAT_SEND_RATE", DefaultChatSendRate), "chat messages a follower or agent may send per second after their burst, over the WebSocket and the API together; 0 is the default (REGULARS_CHAT_SEND_RATE)")
 	fs.StringVar(&c.FilesS3URL, "files-s3", env("REGULARS_FILES_S3_URL", ""), "store uploaded files in this S3-compatible bucket, https://host/bucket[/prefix], instead of the data folder; keys in REGULARS_FILES_S3_ACCESS_KEY and REGULARS_FILES_S3_SECRET_KEY (REGULARS_FILES_S3_URL)")
 	fs.StringVar(&c.FilesS3Region, "files-s3-region", env("REGULARS_FILES_S3_REGION", "us-east-1"), "region of the S3 bucket (REGULARS_FILES_S3_REGION)")
 	c.FilesS3AccessKey = env("REGULARS_FILES_S3_ACCESS_KEY", os.Getenv("AWS_ACCESS_KEY_ID"))
 	c.FilesS3SecretKey = env("REGULARS_FILES_S3_SECRET_KEY", os.Getenv("AWS_SECRET_ACCESS_KEY"))
-	fs.IntVar(&c.ChatSendBurst, "chat-send-burst", envInt("REGULARS_CHAT_SEND_BURST", 20), "chat messages a follower or agent may send at once; 0 is the default (REGULARS_CHAT_SEND_BURST)")
+	fs.IntVar(&c.ChatSendBurst, "chat-send-burst", envInt("REGULARS_CHAT_SEND_BURST", DefaultChatSendBurst), "chat messages a follower or agent may send at once; 0 is the default (REGULARS_CHAT_SEND_BURST)")
 }
 
 // Finish fills derived defaults and validates.

@@ -90,14 +90,7 @@ func Assemble(ctx context.Context, cfg *config.Config, log *slog.Logger, db *sto
 		a.Files, a.Media = s3, s3.Sub("media")
 	}
 	a.ChatMaxAttachment = int64(cfg.ChatMaxAttachmentMB) << 20
-	rate, burst := cfg.ChatSendRate, cfg.ChatSendBurst
-	if rate == 0 {
-		rate = 5
-	}
-	if burst == 0 {
-		burst = 20
-	}
-	a.ChatSends = httpx.NewLimiter(rate, burst)
+	a.ChatSends = httpx.NewLimiter(cfg.ChatSendLimits())
 	var pgBus *realtime.PGBus
 	if db.Dialect() == "postgres" {
 		// Several nodes share events through LISTEN/NOTIFY.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"mime"
 	"net/http"
 	"strings"
@@ -18,9 +19,11 @@ func refuseNUL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hasNUL(r) {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
+				body, _ := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(http.StatusBadRequest),
+					"status": http.StatusBadRequest, "detail": nulDetail, "code": "bad_request"})
 				w.Header().Set("Content-Type", "application/problem+json")
 				w.WriteHeader(http.StatusBadRequest)
-				w.Write([]byte(`{"type":"about:blank","title":"Bad Request","status":400,"detail":"` + strings.ReplaceAll(nulDetail, `\`, `\\`) + `","code":"bad_request"}` + "\n"))
+				w.Write(append(body, '\n'))
 				return
 			}
 			http.Error(w, nulDetail, http.StatusBadRequest)

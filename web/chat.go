@@ -169,17 +169,14 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 		return
 	}
 	if d.Q != "" && len(d.List) == 0 {
+		n, err := h.app.SearchTabs(ctx, a, d.Q)
+		if err != nil {
+			h.fail(w, r, err, "", nil)
+			return
+		}
 		for _, t := range chatTabs {
-			if t.Key == d.Tab {
-				continue
-			}
-			list, _, err := h.app.Conversations(ctx, a, app.ConversationQuery{Tab: t.Key, Search: d.Q, Limit: 100})
-			if err != nil {
-				h.fail(w, r, err, "", nil)
-				return
-			}
-			if len(list) > 0 {
-				d.Elsewhere = append(d.Elsewhere, tabMatches{Key: t.Key, Label: t.Label, N: len(list)})
+			if t.Key != d.Tab && n[t.Key] > 0 {
+				d.Elsewhere = append(d.Elsewhere, tabMatches{Key: t.Key, Label: t.Label, N: n[t.Key]})
 			}
 		}
 	}
@@ -207,7 +204,7 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 	if d.Conv != nil {
 		title = d.Conv.FollowerName + " · Chat"
 	}
-	h.render(w, r, status, "chat", &Page{Title: title, Active: "/admin/chat", Data: d, Flash: flash})
+	h.render(w, r, status, "chat", &Page{Title: title, Active: "/admin/chat", Data: d, Flash: flash, Unanswered: d.Counts.Unanswered, counted: true})
 }
 
 // keep sets Kept when the open conversation is not in the tab because it
@@ -216,15 +213,7 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 // that is in the tab but does not match the search is not kept.
 func (d *chatData) keep(a *app.Actor) {
 	c := d.Conv
-	tab := app.TabActive
-	switch {
-	case c.Status == regulars.ConversationUnanswered:
-		tab = app.TabUnanswered
-	case c.Status == regulars.ConversationFinished:
-		tab = app.TabFinished
-	case c.OwnerID == a.User.ID:
-		tab = app.TabMine
-	}
+	tab := app.TabOf(c, a.User.ID)
 	if tab == d.Tab || (d.Tab == app.TabActive && tab == app.TabMine) {
 		return
 	}
@@ -266,19 +255,11 @@ func (h *Handler) lastWriters(r *http.Request, a *app.Actor, list []*regulars.Co
 func (h *Handler) loadThread(r *http.Request, a *app.Actor, d *chatData) error {
 	ctx := r.Context()
 	c := d.Conv
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	msgs, err := h.app.ChatMessages(ctx, a, c.ID, app.ChatPage{BeforeSeq: before, Limit: 200})
+	before, err := h.threadMessages(r, a, d)
 	if err != nil {
 		return err
 	}
-	d.Messages = msgs
-	if len(msgs) > 0 && msgs[0].Seq > 1 {
-		d.Earlier = msgs[0].Seq
-	}
 	d.Older = before > 0 && before <= c.LastSeq
-	if d.Cards, err = h.app.MessageCards(ctx, a.User.TenantID, msgs); err != nil {
-		return err
-	}
 	d.MaxAttachment, d.TooLarge = h.app.MaxAttachment(), regulars.ErrorMessage(h.app.AttachmentTooLarge())
 	if d.Channel, err = h.app.DB.Channel(ctx, a.PartnerID(), c.ChannelID); err != nil {
 		return err
@@ -355,21 +336,29 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
 // chatEarlier is a page of messages before ?before= alone, for the chat
 // script to put above the ones shown.
 func (h *Handler) chatEarlier(w http.ResponseWriter, r *http.Request, d *chatData) {
-	ctx := r.Context()
-	a := actorFrom(ctx)
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	var err error
-	if d.Messages, err = h.app.ChatMessages(ctx, a, d.Conv.ID, app.ChatPage{BeforeSeq: before, Limit: 200}); err == nil {
-		d.Cards, err = h.app.MessageCards(ctx, a.User.TenantID, d.Messages)
-	}
-	if err != nil {
+	if _, err := h.threadMessages(r, actorFrom(r.Context()), d); err != nil {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	if len(d.Messages) > 0 && d.Messages[0].Seq > 1 {
-		d.Earlier = d.Messages[0].Seq
-	}
 	h.fragment(w, r, "chat", "messages-page", &Page{Data: d})
+}
+
+// threadMessages loads the page of d.Conv's messages the request asks
+// for (the newest 200, or those before ?before=) and their cards; it
+// returns the before it read.
+func (h *Handler) threadMessages(r *http.Request, a *app.Actor, d *chatData) (int64, error) {
+	ctx := r.Context()
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	msgs, err := h.app.ChatMessages(ctx, a, d.Conv.ID, app.ChatPage{BeforeSeq: before, Limit: 200})
+	if err != nil {
+		return 0, err
+	}
+	d.Messages = msgs
+	if len(msgs) > 0 && msgs[0].Seq > 1 {
+		d.Earlier = msgs[0].Seq
+	}
+	d.Cards, err = h.app.MessageCards(ctx, a.User.TenantID, msgs)
+	return before, err
 }
 
 // chatRefused re-renders the thread after a refused action: a conflict

@@ -24,16 +24,18 @@ func (h *Handler) countUnanswered(r *http.Request, p *Page) {
 	if a.Partner == nil || !a.Can(regulars.FeatureChat, regulars.LevelView) {
 		return
 	}
-	n, err := h.app.DB.CountConversations(r.Context(), a.PartnerID(), a.User.ID)
-	if err != nil {
-		h.log.Warn("counting unanswered conversations", "err", err) // the page shows without
-		return
+	if !p.counted {
+		n, err := h.app.DB.CountConversations(r.Context(), a.PartnerID(), a.User.ID)
+		if err != nil {
+			h.log.Warn("counting unanswered conversations", "err", err) // the page shows without
+			return
+		}
+		p.Unanswered = n.Unanswered
 	}
-	p.Unanswered = n.Unanswered
 	for i := range p.Menu {
 		for j := range p.Menu[i].Links {
 			if p.Menu[i].Links[j].Href == "/admin/chat" {
-				p.Menu[i].Links[j].Count = n.Unanswered
+				p.Menu[i].Links[j].Count = p.Unanswered
 			}
 		}
 	}

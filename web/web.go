@@ -261,7 +261,9 @@ type Page struct {
 	Path   string
 	// Unanswered counts the partner's unanswered conversations, for
 	// those who see the chat: the menu's badge and the window's title.
+	// A page that has counted them already (the chat) sets counted.
 	Unanswered int64
+	counted    bool
 }
 
 // Form carries submitted values and per-field errors back to a form.

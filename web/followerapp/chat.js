@@ -125,16 +125,6 @@ export async function watchUnread(el) {
 // MAX_TEXT is the server's limit of a message, in characters.
 const MAX_TEXT = 4000;
 
-// sizeText says a file size limit as the server does (app.AttachmentTooLarge):
-// whole MiB as "10 MB", the units file managers show; else decimal units.
-function sizeText(b) {
-  if (b % 2 ** 20 === 0) return b / 2 ** 20 + " MB";
-  for (const [unit, name, digits] of [[1e12, "TB", 2], [1e9, "GB", 2], [1e6, "MB", 1], [1e3, "kB", 1]]) {
-    if (b >= unit) return Number((b / unit).toFixed(digits)) + " " + name;
-  }
-  return b + " bytes";
-}
-
 const CLIP = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"/></svg><span class="sr-only">Send a picture or a PDF</span>';
 
 const fmtTime = (s) => new Date(s).toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
@@ -491,7 +481,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     const li = pending(f.name, clientID);
     // Refused here rather than after uploading it all, in the server's words.
     if (page.chat_file_limit && f.size > page.chat_file_limit) {
-      failed(li, { detail: `The file is larger than the ${sizeText(page.chat_file_limit)} limit: send a smaller one.` });
+      failed(li, { detail: page.chat_file_too_large });
       return;
     }
     try {
