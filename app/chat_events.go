@@ -29,6 +29,7 @@ const (
 	EventTyping  = "typing"  // someone is typing
 	EventRevoked = "revoked" // the user's or follower's access ended: close
 	EventRecheck = "recheck" // some of their sign-ins ended: connections check theirs again
+	EventProfile = "profile" // a follower's name changed: agents show the new one
 )
 
 // ChatEvent is what the app publishes on the bus about a conversation. The
@@ -91,5 +92,18 @@ func (a *App) signInsEnded(ctx context.Context, topic string) {
 func (a *App) publishRevoked(ctx context.Context, topic string) {
 	if err := a.Bus.Publish(ctx, events.Event{Topic: topic, Value: &ChatEvent{Type: EventRevoked}}); err != nil {
 		a.Log.Warn("publishing a revocation", "topic", topic, "err", err)
+	}
+}
+
+// publishProfile tells the agents of every partner the follower talks to
+// their new name, so that open lists and threads show it.
+func (a *App) publishProfile(ctx context.Context, f *regulars.Follower) {
+	partners, err := a.DB.FollowerChatPartners(ctx, f.ID)
+	if err != nil {
+		a.Log.Warn("finding a follower's conversations", "err", err)
+		return
+	}
+	for _, p := range partners {
+		a.publish(ctx, &ChatEvent{Type: EventProfile, PartnerID: p, FollowerID: f.ID, Name: f.Name}, true)
 	}
 }

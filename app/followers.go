@@ -288,6 +288,9 @@ func (a *App) UpdateFollowerProfile(ctx context.Context, fa *FollowerActor, in P
 		return nil, err
 	}
 	a.cache().followers.drop(f.ID)
+	if f.Name != fa.Follower.Name {
+		a.publishProfile(ctx, &f)
+	}
 	fa.Follower = &f
 	return &f, nil
 }

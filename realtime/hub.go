@@ -17,6 +17,7 @@
 //	{"type":"message","conversation":{…},"message":{…}}   a new message (also system lines)
 //	{"type":"read","conversation_id":…,"author":…,"seq":…} someone read up to seq
 //	{"type":"typing","conversation_id":…,"author":…,"name":…}
+//	{"type":"profile","follower_id":…,"name":…}            (agents) a follower's new name
 //	{"type":"resync"}                                      events may have been missed: catch up
 //
 // Messages of a conversation are numbered 1, 2, 3 … without gaps (seq). A
@@ -284,6 +285,7 @@ type frame struct {
 	Messages       []api.ChatMessage `json:"messages,omitempty"`
 	More           bool              `json:"more,omitempty"`
 	ConversationID int64             `json:"conversation_id,omitempty"`
+	FollowerID     int64             `json:"follower_id,omitempty"`
 	Author         string            `json:"author,omitempty"`
 	UserID         int64             `json:"user_id,omitempty"`
 	Name           string            `json:"name,omitempty"`
@@ -311,6 +313,9 @@ func eventFrame(ev *app.ChatEvent, forStaff bool) *frame {
 	f := &frame{Type: ev.Type, ConversationID: ev.ConversationID, Author: ev.Author, Name: ev.Name, Seq: ev.Seq}
 	if forStaff {
 		f.UserID = ev.UserID
+		if ev.Type == app.EventProfile {
+			f.FollowerID = ev.FollowerID
+		}
 	}
 	if ev.Conversation != nil {
 		c := api.ConversationOut(ev.Conversation, forStaff)

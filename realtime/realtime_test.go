@@ -32,6 +32,7 @@ type frame struct {
 	Detail       string              `json:"detail"`
 	Author       string              `json:"author"`
 	Name         string              `json:"name"`
+	FollowerID   int64               `json:"follower_id"`
 	More         bool                `json:"more"`
 	Owner        *struct{ ID int64 } `json:"owner"`
 	Conversation *struct {
@@ -316,6 +317,40 @@ func TestTypingReachesWhoItShould(t *testing.T) {
 			t.Fatalf("typing with the chat off: %+v", refused)
 		}
 		a.quiet(300*time.Millisecond, "typing of a follower who cannot send", func(f frame) bool { return f.Type == "typing" && f.Author == "follower" })
+	})
+}
+
+// A follower's new name reaches the agents of the partners they talk to,
+// and only them; the same name again says nothing.
+func TestRenameReachesAgents(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		_, annHeader := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelView)
+		_, otherHeader := w.agent(w.w.OtherPartner.ID, "otto@beta.example", regulars.LevelManage)
+		fa, _ := w.follower("mia@example.com")
+		if _, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Hello?"}); err != nil {
+			t.Fatal(err)
+		}
+		a := dial(t, "ann", w.srv.URL, annHeader, "")
+		other := dial(t, "otto", w.srv.URL, otherHeader, "")
+		for _, c := range []*client{a, other} {
+			c.await("hello", func(f frame) bool { return f.Type == "hello" })
+		}
+		profile := func(f frame) bool { return f.Type == "profile" }
+		rename := func(name string) {
+			t.Helper()
+			if _, err := w.srv.App.UpdateFollowerProfile(w.ctx, fa, app.ProfileInput{Name: name, Email: fa.Follower.Email}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rename("Mia Rossi")
+		got := a.await("the new name", profile)
+		if got.FollowerID != fa.Follower.ID || got.Name != "Mia Rossi" {
+			t.Fatalf("profile frame %+v", got)
+		}
+		other.quiet(200*time.Millisecond, "another partner's follower's name", profile)
+		rename("Mia Rossi")
+		a.quiet(200*time.Millisecond, "an unchanged name", profile)
 	})
 }
 

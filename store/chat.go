@@ -46,7 +46,8 @@ var (
 	qFollowerConversations = query("conversations_of_follower", `SELECT `+conversationView+`, c.follower_read_seq,
 		(SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > c.follower_read_seq AND m.author = 'agent')`+conversationJoins+`
 		WHERE c.follower_id = ? AND c.last_seq > 0 ORDER BY c.last_message_at DESC, c.id DESC LIMIT 200`)
-	qConversationUnread = query("conversation_unread", `SELECT COALESCE(r.read_seq, 0), (SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > COALESCE(r.read_seq, 0) AND m.author = 'follower')
+	qFollowerChatPartners = query("follower_chat_partners", `SELECT DISTINCT partner_id FROM conversations WHERE follower_id = ? AND last_seq > 0`)
+	qConversationUnread   = query("conversation_unread", `SELECT COALESCE(r.read_seq, 0), (SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = c.id AND m.seq > COALESCE(r.read_seq, 0) AND m.author = 'follower')
 		FROM conversations c LEFT JOIN chat_reads r ON r.conversation_id = c.id AND r.user_id = ? WHERE c.id = ?`)
 
 	qFollowerUnread = query("conversation_follower_unread", `SELECT COUNT(*) FROM chat_messages m WHERE m.conversation_id = ? AND m.seq > ? AND m.author = 'agent'`)
@@ -189,6 +190,20 @@ func (db *DB) FollowerConversations(ctx context.Context, followerID int64) ([]*r
 		}
 		c.ReadSeq, c.Unread = read, unread
 		return c, nil
+	})
+}
+
+// FollowerChatPartners lists the partners whose agents hold a conversation
+// with the follower.
+func (db *DB) FollowerChatPartners(ctx context.Context, followerID int64) ([]int64, error) {
+	rows, err := db.queryRows(ctx, qFollowerChatPartners, followerID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		err := row.Scan(&id)
+		return id, err
 	})
 }
 

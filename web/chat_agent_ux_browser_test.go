@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"regulars"
+	"regulars/app"
 	"regulars/config"
 	"regulars/internal/testenv"
 )
@@ -533,4 +534,62 @@ func TestAgentChatThreadHasRoomAt1280(t *testing.T) {
 	waitTrue(t, b, `getComputedStyle(document.getElementById("history")).visibility === "hidden"`, "the history closed without the script")
 	testenv.Do(t, b, chromedp.Click(`#history-toggle`))
 	waitTrue(t, b, `((h, c) => getComputedStyle(h).visibility === "visible" && h.getBoundingClientRect().right <= c.right + 1 && document.getElementById("chat").scrollLeft === 0)(document.getElementById("history"), document.getElementById("chat").getBoundingClientRect())`, "the history open without the script, the columns in place")
+}
+
+// A follower who gave no name is "Unnamed follower" in the list, the
+// thread's header and the history, not a blank; when they name themselves
+// in the app, an agent with the chat open sees the new name at once in
+// all three and in the window's title, and another conversation's row
+// keeps its own.
+func TestAgentChatFollowerRenameShowsLive(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	fa := x.follower(t, "NONAME1", "")
+	conv := x.followerSays(t, fa, "Hi, no name here")
+	b := x.open(t, x.ann, 1440, 900, fmt.Sprintf("/admin/chat/%d", conv.ID))
+	names := func(want string) string {
+		return fmt.Sprintf(`(() => {
+		  const t = (s) => document.querySelector(s)?.textContent;
+		  return t(%[2]q) === %[1]q && t("#thread-name") === %[1]q && document.getElementById("thread-name").title === %[1]q &&
+		    t(".history-who strong") === %[1]q && document.title.replace(/^\(\d+\) /, "").startsWith(%[1]q + " · Chat") && t(%[3]q) === "Mia";
+		})()`, want, x.row(conv.ID)+" .conv-name", x.row(x.conv.ID)+" .conv-name")
+	}
+	waitTrue(t, b, names("Unnamed follower"), "an unnamed follower named so everywhere")
+	if _, err := x.srv.App.UpdateFollowerProfile(context.Background(), fa, app.ProfileInput{Name: "Noa $& Nameless", Email: "noa@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(t, b, names("Noa $& Nameless"), "the new name in the list, the header, the history and the title")
+}
+
+// A card sent into a colleague's conversation shows as the card while the
+// agent is asked whether to take it over (not as a bare "Sending…" line);
+// "No" takes it away, "Yes" puts the stored card in its place, once.
+func TestAgentChatCardWaitingForTheOvertakeShowsAsACard(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	coupon := &regulars.Engagement{TenantID: x.w.Tenant.ID, PartnerID: x.w.Partner.ID, ChannelID: x.w.Channel.ID, Kind: regulars.KindCoupon, Status: regulars.EngagementActive,
+		Name: "Free coffee", Description: "Any size, any day.", Coupon: &regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1}}
+	if err := x.db.CreateEngagement(context.Background(), coupon); err != nil {
+		t.Fatal(err)
+	}
+	x.agentSays(t, x.ann, x.conv.ID, "Ann here")
+	b := x.open(t, x.bob, 1440, 900, x.thread())
+	pick := func() {
+		t.Helper()
+		testenv.Do(t, b, chromedp.Click(`#engagement-button`), chromedp.WaitVisible(`dialog.picker-dialog .pick button`),
+			chromedp.Click(`dialog.picker-dialog .pick button`))
+		testenv.WaitText(t, b, "dialog.confirm[open]", "Ann Agent is answering this conversation. Take it over?")
+		waitTrue(t, b, `(() => {
+		  const c = document.querySelector("#messages .msg-pending .eng-card");
+		  return !!c && c.querySelector(".eng-kind.eng-coupon")?.textContent === "coupon" && c.querySelector("strong")?.textContent === "Free coffee" &&
+		    c.textContent.includes("Any size, any day.") && !document.querySelector("#messages .msg-pending .msg-text");
+		})()`, "the card waiting in the thread")
+	}
+	pick()
+	testenv.Do(t, b, chromedp.Click(`dialog.confirm[open] button:not([value=confirm])`))
+	waitTrue(t, b, `!document.querySelector("#messages .msg-pending") && !document.querySelector("#messages .eng-card")`, "the card gone after No")
+	pick()
+	confirm(t, b)
+	waitTrue(t, b, `!document.querySelector("#messages .msg-pending") && document.querySelectorAll("#messages .eng-card").length === 1 &&
+	  !!document.querySelector("#messages li[data-seq] .eng-card")`, "the stored card in its place")
 }

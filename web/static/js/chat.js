@@ -79,6 +79,9 @@ function start(root) {
         case "read":
           if (f.author === "agent") setUnread(f.conversation_id, 0);
           break;
+        case "profile":
+          renamed(f.follower_id, f.name);
+          break;
       }
     },
   });
@@ -148,6 +151,16 @@ function start(root) {
     if (m.agent?.id === me) return "You: ";
     const first = (m.agent?.name || "").trim().split(/\s+/)[0];
     return first ? first + ": " : "";
+  }
+
+  // renamed shows a follower's new name wherever the page names them.
+  function renamed(id, name) {
+    name = (name || "").trim() || root.dataset.unnamed;
+    for (const n of doc.querySelectorAll(`.conv[data-follower="${id}"] .conv-name`)) n.textContent = name;
+    if (Number(root.dataset.follower) !== id) return;
+    for (const n of doc.querySelectorAll("#thread-name, .history-who strong")) n.textContent = name;
+    doc.getElementById("thread-name").title = name;
+    doc.title = doc.title.replace(/^(\(\d+\) )?.*( · Chat)/, (_, count, rest) => (count || "") + name + rest);
   }
 
   function setUnread(id, n) {
@@ -330,9 +343,9 @@ function start(root) {
 
   // send sends a message, asking to overtake when another agent owns the
   // conversation. The bubble shows at once and settles when stored.
-  async function send(payload, label) {
+  async function send(payload, label, card) {
     const clientID = newClientID();
-    const bubble = pendingBubble(label, clientID);
+    const bubble = pendingBubble(label, clientID, card);
     let overtake = 0;
     for (;;) {
       try {
@@ -365,7 +378,8 @@ function start(root) {
   function failed(bubble, label, reason) {
     bubble.classList.remove("msg-pending");
     bubble.classList.add("msg-failed");
-    bubble.querySelector(".msg-text").textContent = label;
+    const text = bubble.querySelector(".msg-text");
+    if (text) text.textContent = label;
     const dismiss = el("button", { type: "button", class: "btn btn-secondary btn-small msg-dismiss" }, "Dismiss");
     dismiss.addEventListener("click", () => {
       bubble.remove();
@@ -381,9 +395,11 @@ function start(root) {
     return connected ? "Sending…" : "Waiting for the connection…";
   }
 
-  function pendingBubble(label, clientID) {
+  // pendingBubble shows a message on its way: its text, or the card it
+  // sends (while it waits for the overtake question too).
+  function pendingBubble(label, clientID, card) {
     const li = el("li", { class: "msg msg-agent msg-pending", "data-client": clientID });
-    li.append(el("div", { class: "bubble" }, el("p", { class: "msg-text" }, label)), el("p", { class: "msg-meta" }, pendingNote()));
+    li.append(el("div", { class: "bubble" }, card || el("p", { class: "msg-text" }, label)), el("p", { class: "msg-meta" }, pendingNote()));
     messages.append(li);
     scrollDown(true);
     return li;
@@ -636,7 +652,10 @@ function start(root) {
         e.preventDefault();
         dialog.close();
         const name = form.querySelector("strong")?.textContent || "Engagement";
-        await send({ engagement_id: Number(form.dataset.engagement) }, name);
+        // The card as the thread will show it (messageEl's eng-card).
+        const card = el("div", { class: "eng-card" });
+        for (const n of form.querySelector(".pick-body")?.children || []) card.append(n.cloneNode(true));
+        await send({ engagement_id: Number(form.dataset.engagement) }, name, card);
       });
       doc.body.append(dialog);
     }
