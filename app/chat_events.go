@@ -96,7 +96,8 @@ func (a *App) publishRevoked(ctx context.Context, topic string) {
 }
 
 // publishProfile tells the agents of every partner the follower talks to
-// their new name, so that open lists and threads show it.
+// their new name (their end-user ID when they removed it, as in typing
+// frames), so that open lists and threads show it.
 func (a *App) publishProfile(ctx context.Context, f *regulars.Follower) {
 	partners, err := a.DB.FollowerChatPartners(ctx, f.ID)
 	if err != nil {
@@ -104,6 +105,6 @@ func (a *App) publishProfile(ctx context.Context, f *regulars.Follower) {
 		return
 	}
 	for _, p := range partners {
-		a.publish(ctx, &ChatEvent{Type: EventProfile, PartnerID: p, FollowerID: f.ID, Name: f.Name}, true)
+		a.publish(ctx, &ChatEvent{Type: EventProfile, PartnerID: p, FollowerID: f.ID, Name: firstName(f)}, true)
 	}
 }

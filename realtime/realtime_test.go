@@ -351,6 +351,10 @@ func TestRenameReachesAgents(t *testing.T) {
 		other.quiet(200*time.Millisecond, "another partner's follower's name", profile)
 		rename("Mia Rossi")
 		a.quiet(200*time.Millisecond, "an unchanged name", profile)
+		rename("")
+		if got := a.await("the name removed", profile); got.Name != fa.Follower.EndUserID {
+			t.Fatalf("a removed name is sent as %q, want the end-user ID %q", got.Name, fa.Follower.EndUserID)
+		}
 	})
 }
 

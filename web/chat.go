@@ -202,7 +202,7 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 	}
 	title := "Chat"
 	if d.Conv != nil {
-		title = followerName(d.Conv.FollowerName) + " · Chat"
+		title = followerName(d.Conv.FollowerName, d.Conv.FollowerEndUserID) + " · Chat"
 	}
 	h.render(w, r, status, "chat", &Page{Title: title, Active: "/admin/chat", Data: d, Flash: flash, Unanswered: d.Counts.Unanswered, counted: true})
 }
@@ -543,13 +543,12 @@ func (h *Handler) chatEngagements(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "chat_engagements", p)
 }
 
-// unnamed stands for a follower who gave no name (signing up asks for
-// none); static/js/chat.js reads it from the page for live renames.
-const unnamed = "Unnamed follower"
-
-func followerName(name string) string {
+// followerName is what the agents' chat calls a follower: their name or,
+// when they gave none (signing up asks for none), their end-user ID, as
+// the app's system lines and typing frames do (app.firstName).
+func followerName(name, endUserID string) string {
 	if strings.TrimSpace(name) == "" {
-		return unnamed
+		return endUserID
 	}
 	return name
 }
@@ -557,7 +556,6 @@ func followerName(name string) string {
 // chatFuncs are the template functions of the chat pages.
 var chatFuncs = template.FuncMap{
 	"follower": followerName,
-	"unnamed":  func() string { return unnamed },
 	// iso is the machine-readable time of a <time> element; the chat
 	// script shows it in the reader's time zone.
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

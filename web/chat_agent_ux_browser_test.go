@@ -536,8 +536,8 @@ func TestAgentChatThreadHasRoomAt1280(t *testing.T) {
 	waitTrue(t, b, `((h, c) => getComputedStyle(h).visibility === "visible" && h.getBoundingClientRect().right <= c.right + 1 && document.getElementById("chat").scrollLeft === 0)(document.getElementById("history"), document.getElementById("chat").getBoundingClientRect())`, "the history open without the script, the columns in place")
 }
 
-// A follower who gave no name is "Unnamed follower" in the list, the
-// thread's header and the history, not a blank; when they name themselves
+// A follower who gave no name is called by their end-user ID in the list,
+// the thread's header and the history, not a blank; when they name themselves
 // in the app, an agent with the chat open sees the new name at once in
 // all three and in the window's title, and another conversation's row
 // keeps its own.
@@ -554,11 +554,15 @@ func TestAgentChatFollowerRenameShowsLive(t *testing.T) {
 		    t(".history-who strong") === %[1]q && document.title.replace(/^\(\d+\) /, "").startsWith(%[1]q + " · Chat") && t(%[3]q) === "Mia";
 		})()`, want, x.row(conv.ID)+" .conv-name", x.row(x.conv.ID)+" .conv-name")
 	}
-	waitTrue(t, b, names("Unnamed follower"), "an unnamed follower named so everywhere")
+	waitTrue(t, b, names("NONAME1"), "a follower without a name called by their ID")
 	if _, err := x.srv.App.UpdateFollowerProfile(context.Background(), fa, app.ProfileInput{Name: "Noa $& Nameless", Email: "noa@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	waitTrue(t, b, names("Noa $& Nameless"), "the new name in the list, the header, the history and the title")
+	if _, err := x.srv.App.UpdateFollowerProfile(context.Background(), fa, app.ProfileInput{Email: "noa@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(t, b, names("NONAME1"), "the ID again once the name is removed")
 }
 
 // A card sent into a colleague's conversation shows as the card while the

@@ -153,9 +153,9 @@ function start(root) {
     return first ? first + ": " : "";
   }
 
-  // renamed shows a follower's new name wherever the page names them.
+  // renamed shows a follower's new name wherever the page names them
+  // (the server sends their end-user ID when they removed their name).
   function renamed(id, name) {
-    name = (name || "").trim() || root.dataset.unnamed;
     for (const n of doc.querySelectorAll(`.conv[data-follower="${id}"] .conv-name`)) n.textContent = name;
     if (Number(root.dataset.follower) !== id) return;
     for (const n of doc.querySelectorAll("#thread-name, .history-who strong")) n.textContent = name;
