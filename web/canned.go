@@ -51,8 +51,14 @@ func (h *Handler) cannedPage(w http.ResponseWriter, r *http.Request, status int,
 	if a.Partner == nil {
 		title = "Canned response defaults"
 	}
+	// The new response's category: the one of a refused form, or the one
+	// whose "Add a response" link was followed (?category=).
+	selected := r.URL.Query().Get("category")
+	if responseForm != nil {
+		selected = responseForm.Get("category_id")
+	}
 	f := app.CannedFeature(a)
-	p := &Page{Title: title, Active: cannedBase(a), Data: map[string]any{"Own": own, "Defaults": defaults,
+	p := &Page{Title: title, Active: cannedBase(a), Data: map[string]any{"Own": own, "Defaults": defaults, "Selected": selected,
 		"ResponseForm": responseForm, "CategoryForm": categoryForm, "Base": cannedBase(a), "Tenant": a.Partner == nil,
 		"CanManage": a.Can(f, regulars.LevelManage), "CanUpdate": a.Can(f, regulars.LevelUpdate)}}
 	if form != nil {
@@ -179,9 +185,14 @@ func (h *Handler) deleteCannedCategory(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	if err := h.app.DeleteCannedCategory(r.Context(), actorFrom(r.Context()), id); err != nil {
+	a := actorFrom(r.Context())
+	c, err := h.app.CannedCategory(r.Context(), a, id)
+	if err == nil {
+		err = h.app.DeleteCannedCategory(r.Context(), a, id)
+	}
+	if err != nil {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	h.redirect(w, r, cannedHere(r), "success", "The category is deleted.")
+	h.redirect(w, r, cannedHere(r), "success", "The category "+c.Name+" is deleted.")
 }

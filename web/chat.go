@@ -108,9 +108,14 @@ type chatData struct {
 	// composer refuse a file that is too large before uploading it.
 	MaxAttachment int64
 	TooLarge      string
-	// Conflict asks the agent to confirm taking over from the owner.
-	Conflict *app.OwnerConflict
-	Draft    string
+	// Conflict asks the agent to confirm taking over from the owner; its
+	// form sends again what was refused: the Draft, the card
+	// (RetryCard, an engagement's ID) or a file (RetryFile: the file must
+	// be chosen again).
+	Conflict  *app.OwnerConflict
+	Draft     string
+	RetryCard int64
+	RetryFile bool
 	// LastBy names the agent who wrote a listed conversation's newest
 	// message ("You" for the reader): the conversation keeps only that an
 	// agent wrote it.
@@ -296,7 +301,14 @@ func (h *Handler) loadThread(r *http.Request, a *app.Actor, d *chatData) error {
 		if err := h.app.MarkConversationRead(ctx, a, c.ID, c.LastSeq); err != nil {
 			return err
 		}
+		// The list was read before: its row of this conversation must
+		// not count as unread what the agent is reading now.
 		c.Unread = 0
+		for _, l := range d.List {
+			if l.ID == c.ID {
+				l.Unread = 0
+			}
+		}
 	}
 	return nil
 }
@@ -368,7 +380,8 @@ func (h *Handler) chatRefused(w http.ResponseWriter, r *http.Request, c *regular
 	var e *regulars.Error
 	if errors.As(err, &e) {
 		if oc, ok := e.Detail.(app.OwnerConflict); ok {
-			h.chatPage(w, r, http.StatusConflict, &chatData{Conv: c, Conflict: &oc, Draft: r.PostFormValue("text")}, nil)
+			h.chatPage(w, r, http.StatusConflict, &chatData{Conv: c, Conflict: &oc, Draft: r.PostFormValue("text"),
+				RetryCard: formInt(r, "engagement_id"), RetryFile: strings.HasSuffix(r.URL.Path, "/attachments")}, nil)
 			return
 		}
 	}

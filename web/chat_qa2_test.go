@@ -1,0 +1,133 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"regexp"
+	"testing"
+
+	"regulars"
+)
+
+// convRow is the list's row of conversation id in a chat page.
+func convRow(t *testing.T, body string, id int64) string {
+	t.Helper()
+	row := regexp.MustCompile(fmt.Sprintf(`(?s)<li class="conv[^"]*" data-id="%d".*?</li>`, id)).FindString(body)
+	if row == "" {
+		t.Fatalf("no row of conversation %d in the list", id)
+	}
+	return row
+}
+
+// Opening a conversation reads it: its row beside the thread does not
+// count the messages the agent is reading as unread, even before the
+// page's script connects (or without it).
+func TestChatOpenConversationRowIsNotUnread(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 2)
+	ann := x.srv.SignedIn(t, x.ann.Email)
+	row := convRow(t, ann.Get("/admin/chat").Body, x.conv.ID)
+	if !regexp.MustCompile(`<span class="unread" title="Unread messages">3</span>`).MatchString(row) {
+		t.Fatalf("the list before opening: want 3 unread, row %s", row)
+	}
+	row = convRow(t, ann.Get(x.thread()).Body, x.conv.ID)
+	if !regexp.MustCompile(`<span class="unread" hidden title="Unread messages">0</span>`).MatchString(row) {
+		t.Fatalf("the open conversation's row counts unread messages: %s", row)
+	}
+}
+
+// A follower who gave no name is called by their end-user ID in the
+// engagement picker's heading too, not "Send an engagement to ".
+func TestChatEngagementPickerNamesAnUnnamedFollower(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	anon := x.follower(t, "ANON42", "")
+	c := x.followerSays(t, anon, "Hi")
+	r := x.srv.SignedIn(t, x.ann.Email).Get(fmt.Sprintf("/admin/chat/%d/engagements", c.ID))
+	wantStatus(t, r, http.StatusOK)
+	wantText(t, r, "Send an engagement to ANON42</h2>")
+}
+
+// Without JavaScript, the owner's warning after sending a card or a file
+// sends that card (or the file, chosen again) on "Yes", not a bare take
+// that drops it.
+func TestChatOvertakeWithoutJavaScriptKeepsTheCardAndTheFile(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	ctx := context.Background()
+	coupon := &regulars.Engagement{TenantID: x.w.Tenant.ID, PartnerID: x.w.Partner.ID, ChannelID: x.w.Channel.ID, Kind: regulars.KindCoupon, Status: regulars.EngagementActive,
+		Name: "Free coffee", Coupon: &regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1}}
+	if err := x.db.CreateEngagement(ctx, coupon); err != nil {
+		t.Fatal(err)
+	}
+	x.agentSays(t, x.ann, x.conv.ID, "Ann here")
+	bob := x.srv.SignedIn(t, x.bob.Email)
+	thread := x.thread()
+
+	r := submit(x.srv, bob, thread, thread+"/messages", form("engagement_id", fmt.Sprint(coupon.ID)))
+	wantStatus(t, r, http.StatusConflict)
+	wantText(t, r, fmt.Sprintf(`action="%s/messages"`, thread), fmt.Sprintf(`name="engagement_id" value="%d"`, coupon.ID), `name="overtake_from" value="`+fmt.Sprint(x.ann.ID))
+	wantRedirect(t, submit(x.srv, bob, thread, thread+"/messages", form("engagement_id", fmt.Sprint(coupon.ID), "overtake_from", fmt.Sprint(x.ann.ID))), thread+"#composer")
+	msgs, err := x.db.ChatMessagesAfter(ctx, x.conv.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := msgs[len(msgs)-1]; last.Kind != regulars.MessageEngagement || last.EngagementID != coupon.ID {
+		t.Fatalf("after Yes, the last message is %+v, want the card", last)
+	}
+
+	// Ann takes it back; Bob's file is refused with the warning, whose
+	// form asks for the file again and sends it.
+	x.agentSays(t, x.ann, x.conv.ID, "Ann again")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "menu.pdf")
+	fw.Write([]byte("%PDF-1.4 the menu"))
+	mw.Close()
+	r = bob.Do(http.MethodPost, thread+"/attachments", &body, http.Header{"Content-Type": {mw.FormDataContentType()}, "Referer": {x.srv.URL + thread}})
+	wantStatus(t, r, http.StatusConflict)
+	wantText(t, r, fmt.Sprintf(`action="%s/attachments"`, thread), `enctype="multipart/form-data"`, `id="overtake-file" name="file" type="file" required`)
+}
+
+// Canned responses in settings: each category offers to add a response
+// to it (the form then has it chosen), says why a category with
+// responses has no Delete, and a refused edit keeps the category chosen.
+func TestCannedSettingsCategoryFlow(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	ctx := context.Background()
+	o := x.srv.SignedIn(t, x.w.Owner.Email)
+	var cats []*regulars.CannedCategory
+	for _, name := range []string{"Opening hours", "Parking"} {
+		c := &regulars.CannedCategory{TenantID: x.w.Tenant.ID, PartnerID: x.w.Partner.ID, Name: name}
+		if err := x.db.CreateCannedCategory(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		cats = append(cats, c)
+	}
+	resp := &regulars.CannedResponse{TenantID: x.w.Tenant.ID, PartnerID: x.w.Partner.ID, CategoryID: cats[0].ID, Title: "Sunday", Text: "9 to 4."}
+	if err := x.db.CreateCanned(ctx, resp); err != nil {
+		t.Fatal(err)
+	}
+
+	r := o.Get("/admin/canned")
+	wantText(t, r, fmt.Sprintf(`href="/admin/canned?category=%d#new-response"`, cats[1].ID), "Add a response to Parking",
+		"1 response · to delete the category, delete or move its response first")
+	noText(t, r, "0 responses · to delete")
+	r = o.Get(fmt.Sprintf("/admin/canned?category=%d", cats[1].ID))
+	wantText(t, r, fmt.Sprintf(`<option value="%d" selected>Parking</option>`, cats[1].ID))
+
+	// A refused save of the response keeps the category the agent chose.
+	page := fmt.Sprintf("/admin/canned/%d", resp.ID)
+	r = submit(x.srv, o, page, page, form("category_id", fmt.Sprint(cats[1].ID), "title", "", "text", "9 to 4."))
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantText(t, r, fmt.Sprintf(`<option value="%d" selected>Parking</option>`, cats[1].ID))
+	noText(t, r, fmt.Sprintf(`<option value="%d" selected>Opening hours</option>`, cats[0].ID))
+
+	// Deleting the empty category says which one went.
+	r = follow(t, o, submit(x.srv, o, "/admin/canned", fmt.Sprintf("/admin/canned-categories/%d/delete", cats[1].ID), form()))
+	wantText(t, r, "The category Parking is deleted.")
+}
