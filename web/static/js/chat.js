@@ -354,7 +354,7 @@ function start(root) {
         return true;
       } catch (err) {
         if (err.code === "conflict" && err.owner) {
-          const yes = await confirmDialog(`${err.owner.name} is answering this conversation. Take it over?`, { label: "Yes, take it over" });
+          const yes = await askOvertake(bubble, err.owner.name);
           if (yes) {
             overtake = err.owner.id;
             continue;
@@ -371,6 +371,17 @@ function start(root) {
         return false;
       }
     }
+  }
+
+  // askOvertake asks whether to take the conversation over from its
+  // owner; meanwhile the bubble waiting on the answer says so, not
+  // "Sending…".
+  async function askOvertake(bubble, ownerName) {
+    const meta = bubble.querySelector(".msg-meta");
+    meta.textContent = "Not sent: waiting for your answer…";
+    const yes = await confirmDialog(`${ownerName} is answering this conversation. Take it over?`, { label: "Yes, take it over" });
+    meta.textContent = pendingNote();
+    return yes;
   }
 
   // failed turns a pending bubble into one that says it was not sent and
@@ -510,7 +521,10 @@ function start(root) {
     if (!matches.length) return closeMenu();
     menu.replaceChildren(
       ...matches.slice(0, 8).map((c, i) => {
-        const li = el("li", { role: "option", id: "canned-option-" + i, "aria-selected": "false", title: c.text }, el("strong", {}, c.title), el("span", {}, c.text));
+        // The category shows beside the title: letters may match it, not
+        // the title ("/op" finds Opening hours' responses).
+        const head = el("strong", {}, c.title, " ", el("small", { class: "canned-opt-cat" }, c.category));
+        const li = el("li", { role: "option", id: "canned-option-" + i, "aria-selected": "false", title: c.text }, head, el("span", {}, c.text));
         li.addEventListener("mousedown", (e) => {
           e.preventDefault();
           choose(i);
@@ -608,7 +622,7 @@ function start(root) {
         return;
       }
       if (res.status === 409 && out.owner) {
-        if (await confirmDialog(`${out.owner.name} is answering this conversation. Take it over?`, { label: "Yes, take it over" })) {
+        if (await askOvertake(bubble, out.owner.name)) {
           overtake = out.owner.id;
           continue;
         }
@@ -688,6 +702,13 @@ function start(root) {
     e.preventDefault();
     setHistory(!root.classList.contains("history-open"));
   });
+  // Over the thread, the history closes like a drawer on a click beside
+  // it: what the agent clicked was under it, or next to it on a phone.
+  doc.addEventListener("click", (e) => {
+    if (!overlay.matches || !root.classList.contains("history-open") || !panel) return;
+    if (panel.contains(e.target) || toggle?.contains(e.target) || e.target.closest?.("dialog")) return;
+    setHistory(false);
+  }, { signal });
   // loadHistory puts the panel for an activity filter in place, keeping
   // where it was scrolled to, and the focus on the filter pressed.
   async function loadHistory(kind, focus) {
@@ -730,6 +751,38 @@ function start(root) {
 
   // Last: the composer uses the "/" menu's and the drafts' declarations.
   if (composer && canAnswer) setupComposer();
+
+  // The list's links and search load a new page. Used from the keyboard,
+  // the focus goes on where the agent was: a conversation opened (Enter
+  // on its row) puts it in the composer (on the thread's name for a
+  // reader), a tab keeps it on that tab, a search in the search box.
+  const refocusKey = "regulars.chat.refocus";
+  const refocusOn = (what) => {
+    try {
+      sessionStorage.setItem(refocusKey, what);
+    } catch {}
+  };
+  doc.getElementById("chat-list-body")?.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    if (e.target.closest?.(".conv a")) refocusOn("thread");
+    else if (e.target.closest?.(".chat-tabs .tab")) refocusOn("#" + e.target.closest(".tab").id);
+  }, { signal });
+  doc.querySelector(".chat-search")?.addEventListener("submit", () => refocusOn("#chat-q"), { signal });
+  let refocus = "";
+  try {
+    refocus = sessionStorage.getItem(refocusKey) || "";
+    sessionStorage.removeItem(refocusKey);
+  } catch {}
+  if (refocus === "thread" && convID) {
+    const name = doc.getElementById("thread-name");
+    const target = (canAnswer && text) || name;
+    if (target === name) name?.setAttribute("tabindex", "-1");
+    target?.focus({ preventScroll: true });
+  } else if (refocus.startsWith("#")) {
+    const target = doc.querySelector(refocus);
+    target?.focus({ preventScroll: true });
+    if (target?.id === "chat-q") target.selectionStart = target.selectionEnd = target.value.length;
+  }
   root.dataset.ready = "1"; // for tests: the page is live
 
   function stop() {
