@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -369,8 +370,8 @@ func (c *conn) readLoop() {
 		}
 		c.alive()
 		var req request
-		if typ != websocket.MessageText || json.Unmarshal(data, &req) != nil {
-			c.send(encode(&frame{Type: "error", Code: "bad_request", Detail: "Send JSON text messages."}))
+		if f := badRequest(typ, data, &req); f != nil {
+			c.send(encode(f))
 			continue
 		}
 		// What the request brings this connection (its own message's
@@ -379,6 +380,53 @@ func (c *conn) readLoop() {
 		c.handle(&req)
 		c.hold(false)
 	}
+}
+
+// badRequest decodes a client's message into req, or returns the error
+// frame refusing it: one that names the member of the wrong type, and
+// keeps the ref (and client_id) when they can be read, so that the client
+// waiting for the answer gets it instead of running out of time.
+func badRequest(typ websocket.MessageType, data []byte, req *request) *frame {
+	if typ != websocket.MessageText {
+		return &frame{Type: "error", Code: codeBadRequest, Detail: "Send JSON text messages."}
+	}
+	err := json.Unmarshal(data, req)
+	if err == nil {
+		return nil
+	}
+	f := &frame{Type: "error", Code: codeBadRequest, Detail: "Send a JSON object, such as {\"type\":\"ping\"}."}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(data, &members) != nil {
+		return f
+	}
+	// The members that can be read, each on its own.
+	var ref, clientID string
+	if json.Unmarshal(members["ref"], &ref) == nil {
+		f.Ref = ref
+	}
+	if json.Unmarshal(members["client_id"], &clientID) == nil {
+		f.ClientID = clientID
+	}
+	var typErr *json.UnmarshalTypeError
+	if errors.As(err, &typErr) && typErr.Field != "" {
+		f.Detail = "Member " + typErr.Field + " must be " + jsonKind(typErr.Type.Kind()) + "."
+		f.Fields = map[string]string{typErr.Field: "Must be " + jsonKind(typErr.Type.Kind()) + "."}
+	}
+	return f
+}
+
+// codeBadRequest is the error code of a message that is not a request at
+// all, as the API's for a body it cannot read.
+const codeBadRequest = "bad_request"
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int64:
+		return "an integer"
+	}
+	return "a " + k.String()
 }
 
 // hold keeps queued frames from being written until hold(false).

@@ -41,6 +41,11 @@
 //	{"type":"typing","conversation_id":…}
 //	{"type":"ping"}                                           answered {"type":"pong"}
 //
+// A message that is not such a request (not a JSON object, a member of
+// the wrong type) is answered with code "bad_request", its ref when it
+// has a readable one, and the member at fault in fields; a message over
+// 64 KiB closes the connection (1009).
+//
 // Every request and every pushed event is authorized for the connection:
 // its partner, its role's chat level, the follower's own conversations.
 // A disabled user's connections close at once on every node (code 4403),

@@ -748,3 +748,47 @@ func TestEndedSignInsCloseTheirConnections(t *testing.T) {
 		onPhone.closedWith(realtime.CodeRevoked)
 	})
 }
+
+// A request with a member of the wrong type is answered with its ref and
+// the member named, so that the client waiting for it learns why at once;
+// it changes nothing.
+func TestMalformedRequestsAreAnsweredWithTheirRef(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		fa, token := w.follower("mia@example.com")
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+token)
+		f.await("hello", func(f frame) bool { return f.Type == "hello" })
+
+		for _, tc := range []struct {
+			raw, ref, detail string
+		}{
+			{fmt.Sprintf(`{"type":"send","conversation_id":"%d","text":"Hello","client_id":"c1","ref":"r1"}`, conv.ID), "r1", "Member conversation_id must be an integer."},
+			{fmt.Sprintf(`{"type":"send","conversation_id":%d,"text":12,"ref":"r2"}`, conv.ID), "r2", "Member text must be a string."},
+			{fmt.Sprintf(`{"type":"read","conversation_id":%d,"seq":"1","ref":"r3"}`, conv.ID), "r3", "Member seq must be an integer."},
+		} {
+			if err := f.ws.Write(w.ctx, websocket.MessageText, []byte(tc.raw)); err != nil {
+				t.Fatal(err)
+			}
+			got := f.await("the refusal of "+tc.ref, func(f frame) bool { return f.Type == "error" })
+			if got.Ref != tc.ref || got.Code != "bad_request" || got.Detail != tc.detail {
+				t.Errorf("%s: %+v, want ref %s and %q", tc.raw, got, tc.ref, tc.detail)
+			}
+		}
+		// Not an object: refused without a ref to give.
+		f.ws.Write(w.ctx, websocket.MessageText, []byte(`[1,2]`))
+		if got := f.await("the refusal of an array", func(f frame) bool { return f.Type == "error" }); got.Detail != `Send a JSON object, such as {"type":"ping"}.` {
+			t.Errorf("array: %+v", got)
+		}
+		after, err := w.srv.App.FollowerConversation(w.ctx, fa, conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.LastSeq != conv.LastSeq {
+			t.Errorf("last seq %d after malformed requests, want %d", after.LastSeq, conv.LastSeq)
+		}
+	})
+}
