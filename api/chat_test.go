@@ -540,3 +540,41 @@ func TestNULRefused(t *testing.T) {
 		}
 	})
 }
+
+// What the follower reads of cards: a message card brings the message
+// itself, and the lines about what they did with cards speak to them
+// ("You …"), whatever their name was or is.
+func TestFollowerReadsCardsInTheirWords(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		followedChannel(e)
+		fan := e.followerToken()
+		coupon := liveCoupon(e)["id"]
+		note := e.publish(regulars.KindMessage, app.EngagementInput{Name: "Autumn menu", Text: "Pumpkin spice is back.", Link: "https://example.com/menu", Recurring: regulars.RecurOnce})
+		id := conversation(e)["id"]
+		couponCard := ownerAnswers(e, id, app.AgentMessage{EngagementID: coupon})
+		noteCard := ownerAnswers(e, id, app.AgentMessage{EngagementID: note.ID})
+		for _, seq := range []int64{couponCard.Seq, noteCard.Seq} {
+			e.must(http.StatusOK, fan, "POST", fmt.Sprintf("/api/v1/follower/conversations/%d/cards/%d/act", id, seq), nil)
+		}
+		var msgs api.ChatMessageList
+		e.must(http.StatusOK, fan, "GET", fmt.Sprintf("/api/v1/follower/conversations/%d/messages", id), nil).decode(t, &msgs)
+		var lines []string
+		for _, m := range msgs.Items {
+			if m.Seq == noteCard.Seq && (m.Engagement == nil || m.Engagement.Text != "Pumpkin spice is back." || m.Engagement.Link != "https://example.com/menu") {
+				t.Errorf("the message card: %+v", m.Engagement)
+			}
+			if m.Event == regulars.ChatActivity {
+				lines = append(lines, m.Text)
+			}
+		}
+		c, err := e.app.DB.TenantEngagement(e.ctx, e.w.Tenant.ID, coupon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"You enabled the coupon " + c.Name, "You opened Autumn menu"}
+		if strings.Join(lines, "|") != strings.Join(want, "|") {
+			t.Errorf("the follower reads %q, want %q", lines, want)
+		}
+	})
+}

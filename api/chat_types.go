@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"regulars"
@@ -117,6 +118,8 @@ type EngagementCard struct {
 	EndsAt      *time.Time   `json:"ends_at" doc:"null when open-ended"`
 	Coupon      *CouponInfo  `json:"coupon" doc:"coupons only"`
 	Program     *ProgramInfo `json:"program" doc:"loyalty programs only"`
+	Text        string       `json:"text,omitempty" doc:"messages only: what the message says"`
+	Link        string       `json:"link,omitempty" doc:"messages only: where to read more"`
 	Done        bool         `json:"done,omitempty" doc:"follower side: they already did what the card offers (the coupon is enabled and not yet used, the program joined)"`
 }
 
@@ -136,6 +139,9 @@ func EngagementCardOut(e *regulars.Engagement) *EngagementCard {
 		return nil
 	}
 	out := &EngagementCard{ID: e.ID, Kind: Kind(e.Kind), Name: e.Name, Description: e.Description, ImageURL: mediaURL(e.Image), EndsAt: when(e.EndsAt)}
+	if e.Message != nil && e.Kind == regulars.KindMessage {
+		out.Text, out.Link = e.Message.Text, e.Message.Link
+	}
 	if e.Coupon != nil && e.Kind == regulars.KindCoupon {
 		out.Coupon = couponInfo(e, nil)
 	}
@@ -173,8 +179,25 @@ func followerLine(m *regulars.ChatMessage) string {
 		return "The conversation was closed"
 	case regulars.ChatReopen:
 		return "The conversation was reopened"
+	case regulars.ChatActivity:
+		return "You " + didOf(m.Text)
 	}
 	return m.Text
+}
+
+// didOf is what an activity line says the follower did, without the name
+// it starts with (the name they had then, maybe not the one they have now).
+func didOf(line string) string {
+	at := -1
+	for _, did := range []string{app.ActivityEnabled, app.ActivityJoined, app.ActivityOpened} {
+		if i := strings.Index(line, " "+did); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	if at < 0 {
+		return line
+	}
+	return line[at+1:]
 }
 
 // MessageOut shapes a message for agents (staff) or the follower; card is

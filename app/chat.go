@@ -805,6 +805,14 @@ func (a *App) FollowerTyping(ctx context.Context, fa *FollowerActor, id int64) e
 	return nil
 }
 
+// What an activity line says the follower did, after their name (the
+// follower reads "You " and the same).
+const (
+	ActivityEnabled = "enabled the coupon "
+	ActivityJoined  = "joined "
+	ActivityOpened  = "opened "
+)
+
 // CardAction is what acting on an engagement card did.
 type CardAction struct {
 	Engagement *regulars.Engagement
@@ -844,17 +852,17 @@ func (a *App) ActOnCard(ctx context.Context, fa *FollowerActor, id, seq int64) (
 		if out.Activation, err = a.EnableCoupon(ctx, fa, e.ID); err != nil {
 			return nil, err
 		}
-		did = "enabled the coupon " + e.Name
+		did = ActivityEnabled + e.Name
 	case regulars.KindLoyalty:
 		if out.Membership, err = a.JoinProgram(ctx, fa, e.ID); err != nil {
 			return nil, err
 		}
-		did = "joined " + e.Name
+		did = ActivityJoined + e.Name
 	case regulars.KindMessage:
 		if err := a.OpenMessage(ctx, fa, e.ID); err != nil && regulars.ErrorCode(err) != regulars.ENOTFOUND {
 			return nil, err
 		}
-		did = "opened " + e.Name
+		did = ActivityOpened + e.Name
 	default:
 		return nil, regulars.ErrNotFound("engagement card")
 	}
@@ -864,12 +872,23 @@ func (a *App) ActOnCard(ctx context.Context, fa *FollowerActor, id, seq int64) (
 		if err != nil {
 			return err
 		}
+		// A message card opens as often as the follower likes; the thread
+		// says so once (a coupon or a program acts again only after it was
+		// used up or left, which is news).
+		if e.Kind == regulars.KindMessage {
+			if again, err := a.DB.HasChatActivity(ctx, c.ID, e.ID); err != nil || again {
+				return err
+			}
+		}
 		line, err = a.DB.AddChatMessage(ctx, locked, &regulars.ChatMessage{Author: regulars.AuthorSystem, Kind: regulars.MessageSystem, Event: regulars.ChatActivity,
 			EngagementID: e.ID, Text: firstName(fa.Follower) + " " + did})
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if line == nil {
+		return out, nil
 	}
 	if conv, err := a.DB.FollowerConversation(ctx, fa.Follower.ID, c.ID); err == nil {
 		a.publishMessages(ctx, conv, []*regulars.ChatMessage{line}, e)

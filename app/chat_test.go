@@ -743,3 +743,41 @@ func TestChatSearchIgnoresAccents(t *testing.T) {
 		}
 	})
 }
+
+// A message card opens as often as the follower likes: the thread says
+// once that they opened it, not once per tap (nor does a script tapping
+// it fill the thread past the chat's rate).
+func TestMessageCardOpensOnce(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		ann := e.agent(e.w.Partner.ID, "Ann", regulars.LevelUpdate)
+		msg := &regulars.Engagement{TenantID: e.w.Tenant.ID, PartnerID: e.w.Partner.ID, ChannelID: e.w.Channel.ID, Kind: regulars.KindMessage,
+			Name: "Autumn menu", Message: &regulars.MessageSpec{Text: "Pumpkin spice is back.", Link: "https://example.com/menu", Recurring: regulars.RecurOnce}}
+		if err := db.CreateEngagement(e.ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetEngagementStatus(e.ctx, msg.ID, regulars.EngagementDraft, regulars.EngagementActive, db.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		c := e.write("What's new?")
+		card, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{EngagementID: msg.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			done, err := e.a.ActOnCard(e.ctx, e.follower, c.ID, card.Seq)
+			if err != nil || done == nil || done.Engagement.ID != msg.ID {
+				t.Fatalf("open: %+v %v", done, err)
+			}
+		}
+		lines := 0
+		for _, l := range e.thread(ann, c.ID) {
+			if l == "[activity] Mia opened Autumn menu" {
+				lines++
+			}
+		}
+		if lines != 1 {
+			t.Errorf("%d lines say Mia opened the message, want 1: %q", lines, e.thread(ann, c.ID))
+		}
+	})
+}

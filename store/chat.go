@@ -500,6 +500,18 @@ func (db *DB) ChatMessageByClient(ctx context.Context, conversationID int64, cli
 	return m, notFound(err, "message")
 }
 
+var qHasActivity = query("chat_has_activity", `SELECT COUNT(*) FROM chat_messages WHERE conversation_id = ? AND kind = 'system' AND event = 'activity' AND engagement_id = ?`)
+
+// HasChatActivity reports whether a conversation holds an activity line
+// about engagement engagementID (the follower acted on its card).
+func (db *DB) HasChatActivity(ctx context.Context, conversationID, engagementID int64) (bool, error) {
+	var n int64
+	if err := db.queryRow(ctx, qHasActivity, conversationID, engagementID).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
 // The follower's side of sending reads everything it decides on in one
 // query: the channel, whether its partner is active, whether the follower
 // follows it, and their conversation with it (if any).
