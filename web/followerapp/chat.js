@@ -290,7 +290,13 @@ export async function chatScreen({ h, show, toast }, channelID) {
     const e = m.engagement;
     const label = { coupon: "Enable the coupon", loyalty: "Join", message: "Open" }[e.kind] || "Open";
     const doneLabel = { coupon: "Enabled ✓", loyalty: "Joined ✓", message: "Opened ✓" }[e.kind] || "Done ✓";
+    const doneToast = { coupon: e.name + " is enabled: find it in Coupons.", loyalty: "Welcome to " + e.name + "!" }[e.kind];
     const by = e.kind === "coupon" ? enablesItself(e.coupon) : "";
+    // A message card opens to the message: its text and its link.
+    const body = e.kind === "message" && (e.text || e.link)
+      ? h("div", { class: "card-body", hidden: true }, e.text ? h("p", {}, linkify(e.text)) : null,
+        e.link ? h("a", { href: e.link, rel: "noopener", target: "_blank" }, "Read more") : null)
+      : null;
     let action;
     if (e.done === true) {
       // Acted on already (the coupon is enabled, the program joined).
@@ -304,15 +310,22 @@ export async function chatScreen({ h, show, toast }, channelID) {
         try {
           await chatAPI.act(conv.id, m.seq);
           action.textContent = doneLabel;
-          toast(e.kind === "coupon" ? e.name + " is enabled: find it in Coupons." : e.name);
+          if (body) {
+            body.hidden = false;
+            action.hidden = true; // the message shows: nothing more to open
+            keep();
+          }
+          if (doneToast) toast(doneToast);
         } catch (err) {
           toast(reasonOf(err), "error");
           action.disabled = false;
         }
       });
     }
-    return h("div", { class: "card chat-card", "data-engagement": e.id }, h("span", { class: "kind" }, e.kind), h("strong", {}, e.name),
-      e.description ? h("p", { class: "small muted" }, e.description) : null, action);
+    return h("div", { class: "card chat-card", "data-engagement": e.id },
+      e.image_url ? h("img", { class: "card-img", src: e.image_url, alt: "", onload: keep }) : null,
+      h("span", { class: "kind" }, e.kind), h("strong", {}, e.name),
+      e.description ? h("p", { class: "small muted" }, e.description) : null, body, action);
   }
 
   const l = connection();

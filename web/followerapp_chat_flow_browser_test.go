@@ -1,0 +1,73 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"regulars"
+	"regulars/internal/testenv"
+)
+
+// Tests of the follower's way into the chat and of what the chat says
+// back. Helpers are in followerapp_chat_ux_browser_test.go.
+
+// A follower who follows a channel and goes straight to its chat can send
+// at once: the "You follow …" toast neither covers the composer nor
+// catches the tap meant for Send.
+func TestBrowserFollowerChatSendsRightAfterFollowing(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	if err := c.srv.App.Unfollow(context.Background(), c.fan.Actor, c.w.Channel.ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testenv.Browser(t)
+	c.openApp(t, ctx, 390, 844, fmt.Sprintf("#/channel/%d", c.w.Channel.ID), "")
+	testenv.Do(t, ctx, chromedp.WaitVisible(`#follow`), chromedp.Click(`#follow`), chromedp.WaitVisible(`#chat`), chromedp.Click(`#chat`),
+		chromedp.WaitVisible(`#chat-text`), chromedp.SendKeys(`#chat-text`, "Right after following"))
+	waitTrue(t, ctx, `!document.getElementById("toast").hidden`, "the toast")
+	// A real tap, where the button is: whatever is on top gets it.
+	testenv.Do(t, ctx, chromedp.Click(`#chat-send`))
+	waitTrue(t, ctx, `!!document.querySelector("#chat-messages li.bubble.mine[data-seq]") && !document.getElementById("toast").hidden`, "the message sent while the toast shows")
+	covers := testenv.Run(t, ctx, chromedp.Evaluate[bool](`(() => {
+		const t = document.getElementById("toast").getBoundingClientRect(), f = document.getElementById("chat-foot").getBoundingClientRect();
+		return t.bottom > f.top && t.top < f.bottom;
+	})()`))
+	if covers {
+		testenv.Screenshot(t, ctx, "toast")
+		t.Error("the toast covers the composer")
+	}
+}
+
+// A message card opens to the message (its text and its link), and the
+// line about it speaks to the follower. Joining a program from its card
+// welcomes them to it by name.
+func TestBrowserFollowerChatMessageCardOpensToTheMessage(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "What's new?")
+	note := &regulars.Engagement{TenantID: c.w.Tenant.ID, PartnerID: c.w.Partner.ID, ChannelID: c.w.Channel.ID, Kind: regulars.KindMessage,
+		Status: regulars.EngagementActive, Name: "Autumn menu",
+		Message: &regulars.MessageSpec{Text: "Pumpkin spice is back.", Link: "https://example.com/menu", Recurring: regulars.RecurOnce}}
+	if err := c.w.DB.CreateEngagement(context.Background(), note); err != nil {
+		t.Fatal(err)
+	}
+	c.agentCard(t, conv, note)
+
+	ctx := testenv.Browser(t)
+	c.openChat(t, ctx, 390, 844)
+	card := fmt.Sprintf(`.chat-card[data-engagement="%d"]`, note.ID)
+	testenv.WaitText(t, ctx, card+" [data-act]", "Open")
+	if testenv.Run(t, ctx, chromedp.Evaluate[bool](`document.querySelector('`+card+`').innerText.includes("Pumpkin spice")`)) {
+		t.Error("the message shows before the card is opened")
+	}
+	testenv.Do(t, ctx, chromedp.Click(card+" [data-act]"))
+	testenv.WaitText(t, ctx, card, "Pumpkin spice is back.")
+	if href := testenv.Run(t, ctx, chromedp.Evaluate[string](`document.querySelector('`+card+` a')?.href || ""`)); href != "https://example.com/menu" {
+		t.Errorf("the card links to %q, want the message's link", href)
+	}
+	testenv.WaitText(t, ctx, "#chat-messages", "You opened Autumn menu")
+	testenv.Screenshot(t, ctx, "message card")
+}
