@@ -68,6 +68,10 @@ var chatTabs = []struct{ Key, Label string }{
 	{app.TabUnanswered, "Unanswered"}, {app.TabMine, "Mine"}, {app.TabActive, "All active"}, {app.TabFinished, "Finished"},
 }
 
+// chatListLimit is how many conversations a tab lists; a search finds
+// older ones.
+const chatListLimit = 100
+
 // tabMatches is how many conversations of a tab match a search.
 type tabMatches struct {
 	Key, Label string
@@ -94,12 +98,15 @@ type chatData struct {
 	// Elsewhere says, when a search finds nothing in the tab, which other
 	// tabs hold matches and how many.
 	Elsewhere []tabMatches
-	Cards     map[int64]*regulars.Engagement
-	Channel   *regulars.Channel
-	Panel     *app.FollowerPanel
-	Kind      string // history filter
-	Kinds     []string
-	Canned    []*regulars.CannedCategory
+	// More is set (to the list's length) when the tab holds more
+	// conversations than the list shows.
+	More    int
+	Cards   map[int64]*regulars.Engagement
+	Channel *regulars.Channel
+	Panel   *app.FollowerPanel
+	Kind    string // history filter
+	Kinds   []string
+	Canned  []*regulars.CannedCategory
 	// CannedJSON feeds the composer's "/" shortcut.
 	CannedJSON template.JS
 	CanAnswer  bool
@@ -169,9 +176,12 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, status int, d
 		}
 	}
 	var err error
-	if d.List, d.Counts, err = h.app.Conversations(ctx, a, app.ConversationQuery{Tab: d.Tab, Search: d.Q, Limit: 100}); err != nil {
+	if d.List, d.Counts, err = h.app.Conversations(ctx, a, app.ConversationQuery{Tab: d.Tab, Search: d.Q, Limit: chatListLimit + 1}); err != nil {
 		h.fail(w, r, err, "", nil)
 		return
+	}
+	if len(d.List) > chatListLimit {
+		d.List, d.More = d.List[:chatListLimit], chatListLimit
 	}
 	if d.Q != "" && len(d.List) == 0 {
 		n, err := h.app.SearchTabs(ctx, a, d.Q)

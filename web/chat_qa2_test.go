@@ -131,3 +131,44 @@ func TestCannedSettingsCategoryFlow(t *testing.T) {
 	r = follow(t, o, submit(x.srv, o, "/admin/canned", fmt.Sprintf("/admin/canned-categories/%d/delete", cats[1].ID), form()))
 	wantText(t, r, "The category Parking is deleted.")
 }
+
+// On a channel whose chat is off, the thread says so where the composer
+// would be (not in a flash one can dismiss, leaving no reason), with a
+// way to switch it on for those who may.
+func TestChatSwitchedOffSaysSoInPlaceOfTheComposer(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	ch := *x.w.Channel
+	ch.ChatEnabled = false
+	if err := x.db.UpdateChannel(context.Background(), &ch); err != nil {
+		t.Fatal(err)
+	}
+	want := "Chat is switched off on " + ch.Name + ": you can read this conversation, not answer it."
+	r := x.srv.SignedIn(t, x.ann.Email).Get(x.thread())
+	wantText(t, r, `<p class="composer-off muted" id="chat-off">`+want)
+	noText(t, r, `id="composer"`, "Switch it on", `class="flash flash-info"`)
+	r = x.srv.SignedIn(t, x.w.Owner.Email).Get(x.thread())
+	wantText(t, r, want+fmt.Sprintf(` <a href="/admin/channels/%d">Switch it on</a>`, ch.ID))
+}
+
+// A tab lists the 100 conversations with the newest activity; when it
+// holds more, the end of the list says so and how to find the others,
+// rather than ending as if there were no more.
+func TestChatListSaysWhenItStopsShort(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0) // one unanswered conversation
+	ann := x.srv.SignedIn(t, x.ann.Email)
+	for i := 1; i < 100; i++ {
+		x.followerSays(t, x.follower(t, fmt.Sprintf("F%05d", i), fmt.Sprintf("Follower %d", i)), "Hello")
+	}
+	noText(t, ann.Get("/admin/chat"), `id="list-more"`)
+	x.followerSays(t, x.follower(t, "F00100", "Follower 100"), "Hello")
+	r := ann.Get("/admin/chat")
+	wantText(t, r, `<li class="list-more" id="list-more">The 100 with the newest activity are shown. Search by name or end-user ID to find older ones.</li>`)
+	if n := len(regexp.MustCompile(`<li class="conv `).FindAllString(r.Body, -1)); n != 100 {
+		t.Errorf("%d rows, want 100", n)
+	}
+	x.followerSays(t, x.follower(t, "F00101", "Follower 101"), "Hello") // 101 match the search
+	r = ann.Get("/admin/chat?q=Follower")
+	wantText(t, r, "100+ matches for “Follower”", "The 100 with the newest activity are shown. Add to the search to narrow it down.")
+}
