@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"regulars"
+	"regulars/app"
 	"regulars/internal/testenv"
 )
 
@@ -70,4 +71,29 @@ func TestBrowserFollowerChatMessageCardOpensToTheMessage(t *testing.T) {
 	}
 	testenv.WaitText(t, ctx, "#chat-messages", "You opened Autumn menu")
 	testenv.Screenshot(t, ctx, "message card")
+}
+
+// A picture that could not go out (the network failed) can be sent again
+// from its bubble, without picking it again; it is stored once.
+func TestBrowserFollowerChatTriesAFailedUploadAgain(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "Here is the photo of the receipt.")
+	ctx := testenv.Browser(t)
+	// Uploads fail as offline until window.noNet is unset.
+	c.openApp(t, ctx, 390, 844, c.chatRoute(), `window.noNet = true; const realFetch = window.fetch;
+		window.fetch = (url, opts) => window.noNet && String(url).includes("/chat/attachments") ? Promise.reject(new TypeError("Failed to fetch")) : realFetch(url, opts)`)
+	testenv.WaitText(t, ctx, "#chat-messages", "Here is the photo")
+	testenv.Do(t, ctx, chromedp.SetUploadFiles(`#chat-file`, []string{pictureFile(t, "receipt.png", 40, 30)}))
+	testenv.WaitText(t, ctx, "#chat-messages .bubble.failed", "could not be reached")
+	testenv.Screenshot(t, ctx, "failed")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.noNet = false`), chromedp.Click(`#chat-messages .bubble.failed .retry`))
+	waitTrue(t, ctx, `!document.querySelector("#chat-messages .bubble.failed, #chat-messages .bubble.pending") && !!document.querySelector("#chat-messages img.att")`, "the picture sent")
+	msgs, err := c.srv.App.FollowerChatMessages(context.Background(), c.fan.Actor, conv, app.ChatPage{CatchUp: true, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 || msgs[1].AttachmentID == 0 {
+		t.Errorf("%d messages stored, want the text and the picture once", len(msgs))
+	}
 }

@@ -24,7 +24,7 @@ async function upload(channelID, file, clientID) {
       body: file,
     });
   } catch {
-    throw Object.assign(new Error("The server could not be reached. Check your connection and send it again."), { code: "offline" });
+    throw Object.assign(new Error("The server could not be reached. Check your connection and try again."), { code: "offline" });
   }
   const data = await res.json().catch(() => ({ detail: `The server refused the file (${res.status}).` }));
   if (!res.ok) throw new APIError(data, res.status);
@@ -415,17 +415,34 @@ export async function chatScreen({ h, show, toast }, channelID) {
     return li;
   };
   // failed turns a pending bubble into one that says it was not sent and
-  // why, with a way to take it away.
-  const failed = (li, err) => {
+  // why, with a way to take it away, and to send it again (again) when a
+  // later try may work: the network failed, the server was busy, the
+  // follower sent too fast. The try again goes with the same client id, so
+  // that what reached the server after all is stored once.
+  const failed = (li, err, again) => {
+    const clientID = li.dataset.client;
     li.classList.remove("pending");
     li.classList.add("failed");
     li.removeAttribute("data-client");
+    const reason = h("p", { class: "reason", role: "alert" }, h("strong", {}, "Not sent. "), reasonOf(err));
     const dismiss = h("button", { class: "btn dismiss", type: "button" }, "Dismiss");
     dismiss.addEventListener("click", () => {
       li.remove();
       text.focus();
     });
-    li.status.replaceWith(h("p", { class: "reason", role: "alert" }, h("strong", {}, "Not sent. "), reasonOf(err)), dismiss);
+    const transient = err?.code === "offline" || err?.code === "timeout" || err?.code === "too_many" || err?.status >= 500;
+    const retry = again && transient ? h("button", { class: "btn retry", type: "button" }, "Try again") : null;
+    retry?.addEventListener("click", () => {
+      li.classList.remove("failed");
+      li.classList.add("pending");
+      li.dataset.client = clientID;
+      const status = h("span", { class: "small muted status" }, "Sending…");
+      li.status = status;
+      li.querySelector(".actions").replaceWith(status);
+      reason.remove();
+      again();
+    });
+    li.status.replaceWith(reason, h("span", { class: "row actions" }, retry, dismiss));
     keep();
   };
   // started opens the conversation the first message created.
@@ -454,7 +471,9 @@ export async function chatScreen({ h, show, toast }, channelID) {
     }
     text.value = "";
     const clientID = newClientID();
-    const li = pending(value, clientID);
+    sendText(pending(value, clientID), value, clientID);
+  });
+  const sendText = async (li, value, clientID) => {
     for (;;) {
       try {
         const ack = await l.request({ type: "send", channel_id: channelID, text: value, client_id: clientID });
@@ -468,11 +487,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
-        failed(li, err);
+        failed(li, err, () => sendText(li, value, clientID));
         return;
       }
     }
-  });
+  };
   text.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -497,13 +516,16 @@ export async function chatScreen({ h, show, toast }, channelID) {
       failed(li, { detail: page.chat_file_too_large });
       return;
     }
+    sendFile(li, f, clientID);
+  });
+  const sendFile = async (li, f, clientID) => {
     try {
       const sent = await upload(channelID, f, clientID);
       started(sent.conversation);
       add(sent.message);
     } catch (err) {
-      failed(li, err);
+      failed(li, err, () => sendFile(li, f, clientID));
     }
-  });
+  };
   document.addEventListener("visibilitychange", read, { signal: off.signal });
 }
