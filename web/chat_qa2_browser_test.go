@@ -95,3 +95,16 @@ func TestAgentChatMessageHeldByTheOvertakeQuestionSaysSo(t *testing.T) {
 	testenv.Do(t, b, chromedp.Click(`dialog.confirm[open] button[value=confirm]`))
 	waitTrue(t, b, `!document.querySelector("#messages .msg-pending") && [...document.querySelectorAll("#messages .msg-agent .msg-text")].some(p => p.textContent === "Bob here")`, "Bob's message stored after Yes")
 }
+
+// Opened from the keyboard over the thread, the history takes the focus
+// (its close button) rather than leaving the next Tab to the thread under
+// it; Escape closes it with the focus back on the toggle.
+func TestAgentChatHistoryOverlayTakesTheFocus(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	b := x.open(t, x.ann, 1280, 800, x.thread())
+	testenv.Do(t, b, chromedp.Focus(`#history-toggle`), chromedp.KeyEvent(kb.Enter))
+	waitTrue(t, b, historyShown+` && document.activeElement.matches("#history .history-close")`, "the focus in the opened history")
+	testenv.Do(t, b, chromedp.KeyEvent(kb.Escape))
+	waitTrue(t, b, `document.getElementById("history").inert && document.activeElement.id === "history-toggle"`, "Escape closing it, the focus on the toggle")
+}

@@ -700,7 +700,11 @@ function start(root) {
   overlay.addEventListener("change", () => setHistory(root.classList.contains("history-open")), { signal });
   toggle?.addEventListener("click", (e) => {
     e.preventDefault();
-    setHistory(!root.classList.contains("history-open"));
+    const open = !root.classList.contains("history-open");
+    setHistory(open);
+    // Opened over the thread, the focus goes into it (its close button),
+    // not on to the thread under it; closing puts it back on the toggle.
+    if (open && overlay.matches) panel?.querySelector(".history-close")?.focus({ preventScroll: true });
   });
   // Over the thread, the history closes like a drawer on a click beside
   // it: what the agent clicked was under it, or next to it on a phone.
