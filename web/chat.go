@@ -445,7 +445,22 @@ func (h *Handler) chatFinish(w http.ResponseWriter, r *http.Request) {
 		h.chatRefused(w, r, c, err)
 		return
 	}
-	h.redirect(w, r, "/admin/chat/"+strconv.FormatInt(c.ID, 10), "success", "The conversation is finished. A new message from the follower reopens it.")
+	// The agent stays in the tab (and search) they worked in; the finished
+	// conversation's row stays there too, saying where it went.
+	back := url.Values{}
+	for _, t := range chatTabs {
+		if t.Key == r.PostFormValue("tab") {
+			back.Set("tab", t.Key)
+		}
+	}
+	if q := strings.TrimSpace(r.PostFormValue("q")); q != "" {
+		back.Set("q", q)
+	}
+	to := "/admin/chat/" + strconv.FormatInt(c.ID, 10)
+	if len(back) > 0 {
+		to += "?" + back.Encode()
+	}
+	h.redirect(w, r, to, "success", "The conversation is finished. A new message from the follower reopens it.")
 }
 
 // chatAttach receives a file (multipart field "file"). The composer's

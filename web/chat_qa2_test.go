@@ -172,3 +172,25 @@ func TestChatListSaysWhenItStopsShort(t *testing.T) {
 	r = ann.Get("/admin/chat?q=Follower")
 	wantText(t, r, "100+ matches for “Follower”", "The 100 with the newest activity are shown. Add to the search to narrow it down.")
 }
+
+// Finishing a conversation keeps the agent in the tab (and search) they
+// worked in, its row kept there saying where it went, rather than moving
+// them to Finished.
+func TestChatFinishKeepsTheAgentInTheirTab(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	x.agentSays(t, x.ann, x.conv.ID, "Done?")
+	ann := x.srv.SignedIn(t, x.ann.Email)
+	page := x.thread() + "?tab=mine&q=mia"
+	r := ann.Get(page)
+	wantText(t, r, `<input type="hidden" name="tab" value="mine"><input type="hidden" name="q" value="mia">`)
+	r = submit(x.srv, ann, page, x.thread()+"/finish", form("tab", "mine", "q", "mia"))
+	wantRedirect(t, r, x.thread()+"?q=mia&tab=mine")
+	r = ann.Get(x.thread() + "?q=mia&tab=mine")
+	wantText(t, r, `data-tab="mine" aria-current="page"`, "Now in Finished", "The conversation is finished.")
+	// A tab that is not one is left out.
+	other := x.followerSays(t, x.follower(t, "LEO001", "Leo"), "Hi")
+	x.agentSays(t, x.ann, other.ID, "Hi Leo")
+	thread := fmt.Sprintf("/admin/chat/%d", other.ID)
+	wantRedirect(t, submit(x.srv, ann, thread, thread+"/finish", form("tab", "nope")), thread)
+}
