@@ -97,3 +97,23 @@ func TestBrowserFollowerChatTriesAFailedUploadAgain(t *testing.T) {
 		t.Errorf("%d messages stored, want the text and the picture once", len(msgs))
 	}
 }
+
+// Signed out elsewhere (another device, a password change), the app on
+// the chat goes to the sign-in, as the API's 401 does on other screens,
+// instead of staying on a chat whose messages wait for ever.
+func TestBrowserFollowerChatSignedOutElsewhereSignsIn(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	c.followerSays(t, "Hello")
+	ctx := testenv.Browser(t)
+	c.openChat(t, ctx, 390, 844)
+	testenv.WaitText(t, ctx, "#chat-messages", "Hello")
+	fa, err := c.srv.App.AuthenticateFollower(context.Background(), c.fan.Token) // as the API signs them out
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.srv.App.SignOutFollower(context.Background(), fa); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(t, ctx, `location.hash === "#/signin" && !!document.querySelector("#signin-form") && !localStorage.getItem("regulars.token")`, "the sign-in")
+}

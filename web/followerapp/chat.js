@@ -94,10 +94,28 @@ function refresh() {
 }
 const update = () => refresh().catch(() => {});
 
+// signedOut follows a connection closed for good (4401, 4403): most
+// often the sign-in ended (signed out on another device, the password
+// changed), and the API's 401 to a check takes the follower to sign in.
+// If the sign-in holds (the connection did not sign in in time), the
+// screen starts again with a new connection, at most twice a minute.
+// (Not when the follower signed in again meanwhile: an old connection.)
+let restarted = 0;
+function signedOut(closed) {
+  if (live !== closed) return;
+  live = null;
+  if (!session.token || session.token !== closed.token) return;
+  call("GET", "/me").then(() => {
+    if (session.token !== closed.token || Date.now() - restarted < 30000) return;
+    restarted = Date.now();
+    dispatchEvent(new HashChangeEvent("hashchange"));
+  }, () => {});
+}
+
 function connection() {
   if (live && live.token !== session.token) live.close(); // signed in again, maybe as someone else
   else if (live || !session.token) return live;
-  live = new Live({
+  const conn = new Live({
     token: session.token,
     onMessage: (m, c) => listeners.forEach((l) => l.message?.(m, c)),
     onEvent: (f) => {
@@ -108,9 +126,10 @@ function connection() {
     onState: (s, d) => {
       listeners.forEach((l) => l.state?.(s, d));
       if (s === "live") update(); // what came while offline
-      if (s === "closed") live = null;
+      if (s === "closed") signedOut(conn);
     },
   });
+  live = conn;
   return live;
 }
 

@@ -204,6 +204,8 @@ export class Live {
   // rejects with the error frame (code, detail, fields, owner).
   request(obj, timeout = 15000) {
     const ref = "r" + ++this.refs;
+    // Closed for good (signed out): no answer will ever come.
+    if (this.closed) return Promise.reject(Object.assign(new Error("The connection has closed: sign in again."), { code: "closed" }));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(ref);
