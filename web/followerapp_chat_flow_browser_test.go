@@ -117,3 +117,25 @@ func TestBrowserFollowerChatSignedOutElsewhereSignsIn(t *testing.T) {
 	}
 	waitTrue(t, ctx, `location.hash === "#/signin" && !!document.querySelector("#signin-form") && !localStorage.getItem("regulars.token")`, "the sign-in")
 }
+
+// The chat switched off while the follower has it open: the message they
+// send is refused with the reason, and the composer gives way to the
+// notice the screen shows when it opens so (nothing more to try in vain).
+func TestBrowserFollowerChatSwitchedOffMidConversation(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	c.followerSays(t, "Hello")
+	ctx := testenv.Browser(t)
+	c.openChat(t, ctx, 390, 844)
+	testenv.WaitText(t, ctx, "#chat-messages", "Hello")
+	ch := c.w.Channel
+	if _, err := c.srv.App.UpdateChannel(context.Background(), c.agent, ch.ID, app.ChannelInput{Name: ch.Name, Description: ch.Description, Welcome: ch.Welcome}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "Still there?"), chromedp.Click(`#chat-send`))
+	testenv.WaitText(t, ctx, "#chat-messages .bubble.failed", "does not take chat messages at the moment")
+	testenv.WaitText(t, ctx, "#chat-foot #chat-off", "does not take chat messages at the moment")
+	if testenv.Run(t, ctx, chromedp.Evaluate[bool](`!!document.querySelector("#chat-form")`)) {
+		t.Error("the composer stays with the chat off")
+	}
+}

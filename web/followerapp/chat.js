@@ -209,9 +209,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
   const form = h("form", { class: "composer row", id: "chat-form" },
     attach, file, text,
     h("button", { class: "btn primary", type: "submit", id: "chat-send" }, "Send"));
-  const notice = !channel.following
-    ? h("p", { class: "hint" }, "Follow ", channel.name, " to chat with it.")
-    : !channel.chat_enabled ? h("p", { class: "hint", id: "chat-off" }, channel.name, " does not take chat messages at the moment.") : null;
+  // What shows instead of the composer where the follower cannot write.
+  const noticeFor = (ch) => !ch.following
+    ? h("p", { class: "hint", id: "chat-follow" }, "Follow ", ch.name, " to chat with it.")
+    : !ch.chat_enabled ? h("p", { class: "hint", id: "chat-off" }, ch.name, " does not take chat messages at the moment.") : null;
+  const notice = noticeFor(channel);
   // Until the first message (CSS hides it once the list has one).
   const empty = canWrite && h("p", { class: "chat-empty muted center", id: "chat-empty" }, "Write to ", channel.name, ": its team answers here.");
   // The foot stays above the tab bar: the connection's state, the
@@ -433,12 +435,24 @@ export async function chatScreen({ h, show, toast }, channelID) {
     toEnd();
     return li;
   };
+  // composerGone asks, after a refusal, whether the follower can still
+  // write (the chat may have been switched off, the channel unfollowed
+  // elsewhere) and if not puts the notice in the composer's place, as
+  // when the screen opened so.
+  const composerGone = async () => {
+    const now = await call("GET", `/channels/${channelID}`).catch(() => null);
+    const instead = now && noticeFor(now.channel);
+    if (!instead || !form.isConnected) return;
+    tooLong.hidden = true;
+    form.replaceWith(instead);
+  };
   // failed turns a pending bubble into one that says it was not sent and
   // why, with a way to take it away, and to send it again (again) when a
   // later try may work: the network failed, the server was busy, the
   // follower sent too fast. The try again goes with the same client id, so
   // that what reached the server after all is stored once.
   const failed = (li, err, again) => {
+    if (err?.code === "conflict") composerGone();
     const clientID = li.dataset.client;
     li.classList.remove("pending");
     li.classList.add("failed");
