@@ -480,6 +480,9 @@ func (c *conn) handle(req *request) {
 		}
 	case "typing":
 		err = c.typing(who, req)
+		if err == nil && req.Ref != "" {
+			c.send(encode(&frame{Type: "ack", Ref: req.Ref}))
+		}
 	case "auth":
 		err = regulars.Errorf(regulars.ECONFLICT, "This connection is signed in already.")
 	default:
@@ -619,16 +622,34 @@ func (c *conn) takeOrFinish(who *identity, req *request) error {
 }
 
 // typing passes on "is typing" at most every two seconds per conversation.
+// Only conversations where it was passed on are remembered, and only the
+// recent ones: ids of conversations that are not the client's, or long
+// quiet, do not pile up for as long as the connection lives.
 func (c *conn) typing(who *identity, req *request) error {
-	if time.Since(c.typedAt[req.ConversationID]) < 2*time.Second {
+	now := time.Now()
+	if now.Sub(c.typedAt[req.ConversationID]) < typingEvery {
 		return nil
+	}
+	var err error
+	if who.staff != nil {
+		err = c.hub.app.AgentTyping(c.ctx, who.staff, req.ConversationID)
+	} else {
+		err = c.hub.app.FollowerTyping(c.ctx, who.follower, req.ConversationID)
+	}
+	if err != nil {
+		return err
 	}
 	if c.typedAt == nil {
 		c.typedAt = map[int64]time.Time{}
 	}
-	c.typedAt[req.ConversationID] = time.Now()
-	if who.staff != nil {
-		return c.hub.app.AgentTyping(c.ctx, who.staff, req.ConversationID)
+	for id, at := range c.typedAt {
+		if now.Sub(at) >= typingEvery {
+			delete(c.typedAt, id)
+		}
 	}
-	return c.hub.app.FollowerTyping(c.ctx, who.follower, req.ConversationID)
+	c.typedAt[req.ConversationID] = now
+	return nil
 }
+
+// typingEvery is how often "is typing" is passed on per conversation.
+const typingEvery = 2 * time.Second

@@ -792,3 +792,28 @@ func TestMalformedRequestsAreAnsweredWithTheirRef(t *testing.T) {
 		}
 	})
 }
+
+// "typing" is answered like the other requests when it carries a ref: an
+// ack, also when it is not passed on again so soon, or the refusal.
+func TestTypingIsAnswered(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		fa, token := w.follower("mia@example.com")
+		conv, _, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Hello?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		f.await("hello", func(f frame) bool { return f.Type == "hello" })
+		for _, ref := range []string{"t1", "t2"} {
+			f.send(map[string]any{"type": "typing", "conversation_id": conv.ID, "ref": ref})
+			if got := f.await("the answer to "+ref, func(f frame) bool { return f.Ref == ref }); got.Type != "ack" {
+				t.Errorf("typing %s: %+v, want an ack", ref, got)
+			}
+		}
+		f.send(map[string]any{"type": "typing", "conversation_id": conv.ID + 1000, "ref": "t3"})
+		if got := f.await("the answer to t3", func(f frame) bool { return f.Ref == "t3" }); got.Type != "error" || got.Code != regulars.ENOTFOUND {
+			t.Errorf("typing in another's conversation: %+v, want not found", got)
+		}
+	})
+}
