@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -534,7 +535,7 @@ func checkChatContext(cc *store.ChatContext) (*store.ChatContext, error) {
 // stored before the refusal, this is a retry of it, and the retry gets
 // what was stored, as it would have a moment earlier; otherwise err.
 func (a *App) resent(ctx context.Context, fa *FollowerActor, convID int64, clientID string, err error) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	if clientID == "" || convID == 0 || regulars.ErrorCode(err) != regulars.ECONFLICT {
+	if clientID == "" || convID == 0 || regulars.ErrorCode(err) != regulars.ECONFLICT || errors.Is(err, errClientIDTaken) {
 		return nil, nil, err
 	}
 	old, lookErr := a.DB.ChatMessageByClient(ctx, convID, clientID)
@@ -740,9 +741,16 @@ func (a *App) appendFollowerMessage(ctx context.Context, f *regulars.Follower, i
 	}
 	if !dup {
 		a.publishMessages(ctx, conv, events, nil)
+	} else if file == nil && sent.Text != m.Text {
+		// The key of another message: a client's bug, which must not pass
+		// for this message having been sent.
+		return nil, nil, errClientIDTaken
 	}
 	return conv, sent, nil
 }
+
+// errClientIDTaken refuses a message whose client_id names another one.
+var errClientIDTaken = regulars.Errorf(regulars.ECONFLICT, "This client_id belongs to another message: give each message its own.")
 
 func firstName(f *regulars.Follower) string {
 	if name := strings.TrimSpace(f.Name); name != "" {

@@ -781,3 +781,27 @@ func TestMessageCardOpensOnce(t *testing.T) {
 		}
 	})
 }
+
+// A follower's message sent again with its client_id is stored once and
+// answered with what was stored; the same client_id on another message is
+// refused, rather than answered as if that one had been sent.
+func TestFollowerClientIDNamesOneMessage(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		e := newChatEnv(t, db)
+		c, first, err := e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "Hello", ClientID: "k1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, again, err := e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Hello", ClientID: "k1"})
+		if err != nil || again.Seq != first.Seq {
+			t.Fatalf("the same message again: %+v %v", again, err)
+		}
+		_, _, err = e.a.FollowerSendTo(e.ctx, e.follower, c.ID, app.FollowerMessage{Text: "Something else", ClientID: "k1"})
+		wantCode(t, err, regulars.ECONFLICT)
+		_, _, err = e.a.FollowerSend(e.ctx, e.follower, e.w.Channel.ID, app.FollowerMessage{Text: "Something else", ClientID: "k1"})
+		wantCode(t, err, regulars.ECONFLICT)
+		if after, err := db.FollowerConversation(e.ctx, e.follower.Follower.ID, c.ID); err != nil || after.LastSeq != first.Seq {
+			t.Fatalf("last seq %d, want %d: %v", after.LastSeq, first.Seq, err)
+		}
+	})
+}
