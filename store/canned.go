@@ -86,6 +86,9 @@ func (db *DB) DeleteCannedCategory(ctx context.Context, c *regulars.CannedCatego
 			return err
 		}
 		if n > 0 {
+			if n == 1 {
+				return regulars.Errorf(regulars.ECONFLICT, "The category %s still holds a response. Move or delete it first.", c.Name)
+			}
 			return regulars.Errorf(regulars.ECONFLICT, "The category %s still holds %d responses. Move or delete them first.", c.Name, n)
 		}
 		_, err := db.exec(ctx, qCannedCatDelete, c.TenantID, c.PartnerID, c.ID)

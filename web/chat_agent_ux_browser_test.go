@@ -597,3 +597,21 @@ func TestAgentChatCardWaitingForTheOvertakeShowsAsACard(t *testing.T) {
 	waitTrue(t, b, `!document.querySelector("#messages .msg-pending") && document.querySelectorAll("#messages .eng-card").length === 1 &&
 	  !!document.querySelector("#messages li[data-seq] .eng-card")`, "the stored card in its place")
 }
+
+// The list reloads itself when a conversation it does not show arrives:
+// an agent going down it with the keyboard keeps their place (the row
+// they were on keeps the focus), and Enter then opens it.
+func TestAgentChatListReloadKeepsTheKeyboardsPlace(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	b := x.open(t, x.ann, 1280, 800, "/admin/chat")
+	row := x.row(x.conv.ID) + " a"
+	testenv.Do(t, b, chromedp.Focus(row))
+	testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`document.querySelector(".conversations").dataset.before = "1"`))
+	x.followerSays(t, x.follower(t, "NEW0001", "Noor"), "A new conversation")
+	waitTrue(t, b, `!document.querySelector(".conversations").dataset.before && !!document.querySelector(".conv-name") &&
+	  [...document.querySelectorAll(".conv-name")].some((n) => n.textContent === "Noor")`, "the list reloaded with the new conversation")
+	waitTrue(t, b, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, row), "the focus on the row the agent was on")
+	testenv.Do(t, b, chromedp.KeyEvent(kb.Enter))
+	opened(t, b, x.conv.ID, "")
+}

@@ -120,7 +120,7 @@ func TestCannedResponsesSettings(t *testing.T) {
 		wantText(t, o.Get(resp), "Sundays", "9 to 4.")
 		// A category with responses stays; once empty it goes.
 		r = follow(t, o, submit(srv, o, "/admin/canned", "/admin/canned-categories/"+cat+"/delete", form()))
-		wantText(t, r, "still holds 1 responses")
+		wantText(t, r, "still holds a response. Move or delete it first.")
 		wantRedirect(t, submit(srv, o, resp, resp+"/delete", form()), "/admin/canned")
 		wantRedirect(t, submit(srv, o, "/admin/canned", "/admin/canned-categories/"+cat+"/delete", form()), "/admin/canned")
 		wantText(t, o.Get("/admin/canned"), "No canned responses yet")

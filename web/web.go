@@ -375,9 +375,18 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 // redirect answers a form post with 303 See Other and an optional flash.
+// A boosted form (htmx) follows the redirect by XMLHttpRequest, which
+// drops the address's #fragment: the page would stay at its top instead
+// of at what was just saved. Such a redirect goes as HX-Location, for
+// htmx to load the page and scroll to the fragment.
 func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, to, kind, text string) {
 	if text != "" {
 		h.setFlash(w, kind, text)
+	}
+	if strings.Contains(to, "#") && r.Header.Get("HX-Boosted") == "true" {
+		w.Header().Set("HX-Location", to)
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

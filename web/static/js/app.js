@@ -237,6 +237,28 @@ function loadModules(root) {
   }
 }
 
+// After a form sent through htmx (boosted), the keyboard goes on where
+// the page says: to the first field refused, else to what the address
+// points at (what was just saved: a redirect to a #fragment comes as
+// HX-Location, and htmx scrolls to it), else to the page's content,
+// where the flash saying what happened is; not to <body>, at the top.
+// afterSettle fires for each element swapped in: once a request.
+const settled = new WeakSet();
+doc.addEventListener("htmx:afterSettle", (e) => {
+  const d = e.detail;
+  const verb = d.requestConfig?.verb;
+  const anchor = d.pathInfo?.anchor;
+  if (!d.xhr || settled.has(d.xhr)) return;
+  if (!(d.boosted && verb !== "get") && !(verb === "get" && anchor && !d.boosted)) return;
+  settled.add(d.xhr);
+  const invalid = doc.querySelector('#main [aria-invalid="true"]');
+  const target = anchor && doc.getElementById(anchor);
+  const to = invalid || target || doc.getElementById("main");
+  if (!to) return;
+  if (to === target && to.tabIndex < 0 && !to.hasAttribute("tabindex")) to.setAttribute("tabindex", "-1");
+  to.focus({ preventScroll: to !== invalid });
+});
+
 doc.addEventListener("htmx:load", (e) => {
   enhance(e.target);
   loadModules(e.target);

@@ -111,8 +111,14 @@ function start(root) {
       if (n !== fetches) return; // a newer fetch is on its way
       const body = doc.getElementById("chat-list-body");
       const scroll = body.querySelector(".conversations")?.scrollTop || 0;
+      // A keyboard user's place in the list survives it: the row (or tab)
+      // they were on has the focus again.
+      const on = body.contains(doc.activeElement) ? doc.activeElement : null;
+      const row = on?.closest(".conv")?.dataset.id;
+      const again = row ? `.conv[data-id="${row}"] a` : on?.id && "#" + CSS.escape(on.id);
       body.innerHTML = html;
       body.querySelector(".conversations").scrollTop = scroll;
+      if (again) body.querySelector(again)?.focus({ preventScroll: true });
       localTimes(body);
       if (liveChanges !== seen) refreshList();
     }, 150);
