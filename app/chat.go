@@ -152,7 +152,7 @@ type ChatPage struct {
 
 func (a *App) messages(ctx context.Context, c *regulars.Conversation, p ChatPage) ([]*regulars.ChatMessage, error) {
 	if p.AfterSeq < 0 || p.BeforeSeq < 0 {
-		return nil, regulars.Errorf(regulars.EINVALID, "Message numbers start at 1.")
+		return nil, regulars.Errorf(regulars.EINVALID, "Message numbers are 0 or more.")
 	}
 	if p.CatchUp || p.AfterSeq > 0 {
 		return a.DB.ChatMessagesAfter(ctx, c.ID, p.AfterSeq, p.Limit)

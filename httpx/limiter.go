@@ -14,17 +14,35 @@ type Limiter struct {
 	Burst int
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[string]*Bucket
 }
 
-type bucket struct {
+// Bucket is one token bucket, for one goroutine (or under its owner's
+// lock): Take holds its user to burst actions at once and rate a second
+// after that. The zero Bucket is full.
+type Bucket struct {
 	tokens float64
 	filled time.Time
 }
 
+// Take takes a token, or reports that there is none left now.
+func (b *Bucket) Take(now time.Time, rate float64, burst int) bool {
+	if b.filled.IsZero() {
+		b.tokens = float64(burst)
+	} else {
+		b.tokens = min(float64(burst), b.tokens+now.Sub(b.filled).Seconds()*rate)
+	}
+	b.filled = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 // NewLimiter returns a limiter of rate a second after burst at once.
 func NewLimiter(rate float64, burst int) *Limiter {
-	return &Limiter{Rate: rate, Burst: burst, buckets: map[string]*bucket{}}
+	return &Limiter{Rate: rate, Burst: burst, buckets: map[string]*Bucket{}}
 }
 
 // Allow takes a token of key's bucket, or reports that key acts too fast.
@@ -41,17 +59,10 @@ func (l *Limiter) Allow(key string) bool {
 		if len(l.buckets) >= 10_000 {
 			l.prune(now)
 		}
-		b = &bucket{tokens: float64(l.Burst)}
+		b = &Bucket{}
 		l.buckets[key] = b
-	} else {
-		b.tokens = min(float64(l.Burst), b.tokens+now.Sub(b.filled).Seconds()*l.Rate)
 	}
-	b.filled = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.Take(now, l.Rate, l.Burst)
 }
 
 // prune forgets the buckets that have filled up again: a new one is the

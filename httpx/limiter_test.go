@@ -27,7 +27,7 @@ func TestLimiter(t *testing.T) {
 	// Full buckets are forgotten when there are many; a forgotten key
 	// starts full, as it would have been.
 	for i := range 10_000 {
-		l.buckets[string(rune(0x10000+i))] = &bucket{tokens: 3, filled: time.Now()}
+		l.buckets[string(rune(0x10000+i))] = &Bucket{tokens: 3, filled: time.Now()}
 	}
 	l.Allow("c")
 	if len(l.buckets) > 100 {

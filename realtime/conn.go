@@ -16,6 +16,7 @@ import (
 	"regulars"
 	"regulars/api"
 	"regulars/app"
+	"regulars/httpx"
 
 	"github.com/coder/websocket"
 )
@@ -50,7 +51,8 @@ type conn struct {
 	holding bool // a request is being answered: its frames wait for its end
 	closed  bool
 
-	typedAt map[int64]time.Time // read goroutine only
+	typedAt  map[int64]time.Time // read goroutine only
+	requests httpx.Bucket        // read goroutine only: requests other than send and ping
 }
 
 func (c *conn) identity() *identity { return c.who.Load() }
@@ -450,6 +452,13 @@ func (c *conn) handle(req *request) {
 		c.send(encode(&frame{Type: "pong", Ref: req.Ref}))
 		return
 	}
+	// Sends are held to their sender's rate (AllowAgentSend, ...); every
+	// other request reads the database too, and a client flooding them
+	// is answered with refusals instead.
+	if req.Type != "send" && !c.requests.Take(time.Now(), requestRate, requestBurst) {
+		c.send(encode(errorFrame(req, errTooManyRequests)))
+		return
+	}
 	who := c.fresh()
 	if who == nil {
 		return
@@ -492,6 +501,16 @@ func (c *conn) handle(req *request) {
 		c.send(encode(errorFrame(req, err)))
 	}
 }
+
+// A connection's requests other than send and ping: a client that syncs
+// every conversation of a long list after reconnecting stays well inside
+// the burst, and typing and read marks come at a person's pace.
+const (
+	requestRate  = 20 // a second
+	requestBurst = 200
+)
+
+var errTooManyRequests = regulars.Errorf(regulars.ETOOMANY, "Too many requests on this connection: slow down and try again in a moment.")
 
 func errorFrame(req *request, err error) *frame {
 	code := regulars.ErrorCode(err)
@@ -586,6 +605,11 @@ func (c *conn) sendMessage(who *identity, req *request) error {
 		}
 	} else {
 		in := app.FollowerMessage{Text: req.Text, ClientID: req.ClientID}
+		if req.ConversationID != 0 && req.ChannelID != 0 {
+			// Which one was meant cannot be told; neither is guessed.
+			return &regulars.Error{Code: regulars.EINVALID, Message: "Give conversation_id or channel_id, not both.",
+				Fields: map[string]string{"channel_id": "Leave it out when you give conversation_id."}}
+		}
 		if req.ConversationID != 0 {
 			conv, msg, err = c.hub.app.FollowerSendTo(c.ctx, who.follower, req.ConversationID, in)
 		} else {

@@ -44,7 +44,10 @@
 // A message that is not such a request (not a JSON object, a member of
 // the wrong type) is answered with code "bad_request", its ref when it
 // has a readable one, and the member at fault in fields; a message over
-// 64 KiB closes the connection (1009).
+// 64 KiB closes the connection (1009). Sends are held to their sender's
+// rate over all their connections and the API; a connection's other
+// requests (ping aside) to 200 at once and 20 a second after that. Past
+// either, the request is refused with code "too_many".
 //
 // Every request and every pushed event is authorized for the connection:
 // its partner, its role's chat level, the follower's own conversations.

@@ -778,6 +778,11 @@ func TestMalformedRequestsAreAnsweredWithTheirRef(t *testing.T) {
 				t.Errorf("%s: %+v, want ref %s and %q", tc.raw, got, tc.ref, tc.detail)
 			}
 		}
+		// A conversation and a channel: which was meant is not guessed.
+		f.send(map[string]any{"type": "send", "conversation_id": conv.ID, "channel_id": w.w.OtherChannel.ID, "text": "Where?", "ref": "both"})
+		if got := f.await("the answer to both ids", func(f frame) bool { return f.Ref == "both" }); got.Type != "error" || got.Code != regulars.EINVALID {
+			t.Errorf("a send naming a conversation and a channel: %+v, want it refused", got)
+		}
 		// Not an object: refused without a ref to give.
 		f.ws.Write(w.ctx, websocket.MessageText, []byte(`[1,2]`))
 		if got := f.await("the refusal of an array", func(f frame) bool { return f.Type == "error" }); got.Detail != `Send a JSON object, such as {"type":"ping"}.` {
@@ -814,6 +819,47 @@ func TestTypingIsAnswered(t *testing.T) {
 		f.send(map[string]any{"type": "typing", "conversation_id": conv.ID + 1000, "ref": "t3"})
 		if got := f.await("the answer to t3", func(f frame) bool { return f.Ref == "t3" }); got.Type != "error" || got.Code != regulars.ENOTFOUND {
 			t.Errorf("typing in another's conversation: %+v, want not found", got)
+		}
+	})
+}
+
+// A connection flooding requests other than sends (each reads the
+// database) is refused past its burst, with the refusal answering the
+// request; pings and sends, held to their own limits, still go through.
+func TestRequestFloodIsRefused(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		fa, token := w.follower("mia@example.com")
+		conv, msg, err := w.srv.App.FollowerSend(w.ctx, fa, w.w.Channel.ID, app.FollowerMessage{Text: "Hello?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
+		f.await("hello", func(f frame) bool { return f.Type == "hello" })
+		const n = 300
+		for i := range n {
+			f.send(map[string]any{"type": "read", "conversation_id": conv.ID, "seq": msg.Seq, "ref": fmt.Sprint("r", i)})
+		}
+		acks, refused := 0, 0
+		for acks+refused < n {
+			got := f.await("an answer to a read", func(f frame) bool { return strings.HasPrefix(f.Ref, "r") })
+			switch {
+			case got.Type == "ack":
+				acks++
+			case got.Type == "error" && got.Code == regulars.ETOOMANY:
+				refused++
+			default:
+				t.Fatalf("answer %+v", got)
+			}
+		}
+		if acks < 200 || refused == 0 {
+			t.Fatalf("%d reads answered, %d refused: want the burst of 200 answered and the rest refused", acks, refused)
+		}
+		f.send(map[string]any{"type": "ping", "ref": "p"})
+		f.await("the pong", func(f frame) bool { return f.Type == "pong" && f.Ref == "p" })
+		f.send(map[string]any{"type": "send", "conversation_id": conv.ID, "text": "Still here", "ref": "s"})
+		if got := f.await("the send's answer", func(f frame) bool { return f.Ref == "s" }); got.Type != "ack" {
+			t.Fatalf("a send after the flood: %+v", got)
 		}
 	})
 }
