@@ -24,8 +24,8 @@ func loadChat(ctx context.Context, db *store.DB, res *Result) error {
 				{"Weekdays", "We are open 7:00 to 19:00 Monday to Friday."},
 				{"Sunday", "On Sundays we open 9:00 to 16:00, the airport shop 6:00 to 22:00."}}},
 			{p.ID, "Loyalty", [][2]string{
-				{"Points", "You earn 10 beans per pound spent; show your code at the till before you pay."},
-				{"Levels", "Bean Club levels: Bronze from 0, Silver from 200 and Gold from 500 beans in total."}}},
+				{"Points", "Bean Points: you earn 10 beans a visit and 5 for every 1.00 you spend; show your code at the till before you pay."},
+				{"Levels", "Coffee Club levels: Bronze from 0, Silver from 100, Gold from 250 and Platinum from 500 stars in total."}}},
 		}
 		for _, c := range canned {
 			cat := &regulars.CannedCategory{TenantID: t.ID, PartnerID: c.partner, Name: c.category}
