@@ -345,13 +345,14 @@ func (x *API) availableEngagements(r *http.Request, _ noBody) (EngagementCardLis
 	if err != nil {
 		return EngagementCardList{}, err
 	}
-	list, err := x.app.AvailableEngagements(r.Context(), actorOf(r), id, r.URL.Query().Get("kind"))
+	list, enabled, err := x.app.AvailableEngagements(r.Context(), actorOf(r), id, r.URL.Query().Get("kind"))
 	if err != nil {
 		return EngagementCardList{}, err
 	}
 	out := EngagementCardList{Items: make([]EngagementCard, len(list))}
 	for i, e := range list {
 		out.Items[i] = *EngagementCardOut(e)
+		out.Items[i].Done = enabled[e.ID]
 	}
 	return out, nil
 }

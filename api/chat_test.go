@@ -207,6 +207,12 @@ func TestChatAPI(t *testing.T) {
 		if !cardDone() {
 			t.Fatal("the enabled coupon's card is not done")
 		}
+		// Still offered to send (a reminder), marked done.
+		var offer api.EngagementCardList
+		e.must(http.StatusOK, bob, "GET", conv+"/engagements?kind=coupon", nil).decode(t, &offer)
+		if len(offer.Items) != 1 || offer.Items[0].ID != coupon || !offer.Items[0].Done {
+			t.Fatalf("engagements to send after enabling: %+v", offer.Items)
+		}
 		// Pressed again: it says the coupon is enabled, and the agents'
 		// thread gets no second activity line for nothing new.
 		lines := func() (n int) {

@@ -83,37 +83,47 @@ func (a *App) ConversationPanel(ctx context.Context, actor *Actor, id int64, kin
 
 // AvailableEngagements lists the engagements an agent may send into a
 // conversation: those of its channel that are available to its follower
-// (active, in their audience, not exhausted), optionally of one kind.
-func (a *App) AvailableEngagements(ctx context.Context, actor *Actor, id int64, kind string) ([]*regulars.Engagement, error) {
+// (active, in their audience, not exhausted), optionally of one kind,
+// and which of its coupons the follower has enabled already and not used
+// yet (sent again, its card shows as done: a reminder, not an offer).
+func (a *App) AvailableEngagements(ctx context.Context, actor *Actor, id int64, kind string) (_ []*regulars.Engagement, enabled map[int64]bool, _ error) {
 	if err := actor.Require(regulars.FeatureChat, regulars.LevelUpdate); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := a.Conversation(ctx, actor, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if kind != "" && kind != regulars.KindMessage && kind != regulars.KindCoupon && kind != regulars.KindLoyalty {
-		return nil, &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"kind": "Choose message, coupon or loyalty."}}
+		return nil, nil, &regulars.Error{Code: regulars.EINVALID, Message: "Please correct the highlighted fields.", Fields: map[string]string{"kind": "Choose message, coupon or loyalty."}}
 	}
 	list, err := a.DB.ActiveChannelEngagements(ctx, c.ChannelID, kind)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f, err := a.DB.Follower(ctx, c.TenantID, c.FollowerID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []*regulars.Engagement
+	coupons := map[int64]*regulars.Engagement{}
 	for _, e := range list {
 		ok, err := a.availableTo(ctx, e, f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok {
 			out = append(out, e)
+			if e.Kind == regulars.KindCoupon {
+				coupons[e.ID] = e
+			}
 		}
 	}
-	return out, nil
+	enabled, err = a.CardsDone(ctx, f.ID, coupons)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, enabled, nil
 }
 
 // availableEngagement loads an engagement an agent sends as a card and

@@ -639,16 +639,16 @@ func TestEngagementCard(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := e.write("Any offers?")
-		list, err := e.a.AvailableEngagements(e.ctx, ann, c.ID, "")
+		list, _, err := e.a.AvailableEngagements(e.ctx, ann, c.ID, "")
 		if err != nil || len(list) != 0 {
 			t.Fatalf("a draft coupon is available: %v %v", list, err)
 		}
 		if _, err := db.SetEngagementStatus(e.ctx, coupon.ID, regulars.EngagementDraft, regulars.EngagementActive, db.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		list, err = e.a.AvailableEngagements(e.ctx, ann, c.ID, regulars.KindCoupon)
-		if err != nil || len(list) != 1 || list[0].ID != coupon.ID {
-			t.Fatalf("available: %v %v", list, err)
+		list, enabled, err := e.a.AvailableEngagements(e.ctx, ann, c.ID, regulars.KindCoupon)
+		if err != nil || len(list) != 1 || list[0].ID != coupon.ID || enabled[coupon.ID] {
+			t.Fatalf("available: %v %v %v", list, enabled, err)
 		}
 		card, err := e.a.SendAgentMessage(e.ctx, ann, c.ID, app.AgentMessage{EngagementID: coupon.ID, Text: "Here you go"})
 		if err != nil || card.Kind != regulars.MessageEngagement {
@@ -675,11 +675,10 @@ func TestEngagementCard(t *testing.T) {
 		if got := e.thread(ann, c.ID); got[len(got)-1] != "[activity] Mia enabled the coupon Free coffee" {
 			t.Fatalf("thread ends %q", got[len(got)-1])
 		}
-		// Used up for this follower: no longer offered.
-		if list, _ := e.a.AvailableEngagements(e.ctx, ann, c.ID, ""); len(list) != 1 {
-			// still enabled-but-not-redeemed: offered again is harmless, but it
-			// must not vanish before redemption
-			t.Fatalf("available after enabling: %v", list)
+		// Enabled and not used yet: still offered (sent again, it reminds
+		// them), marked as enabled.
+		if list, enabled, err := e.a.AvailableEngagements(e.ctx, ann, c.ID, ""); err != nil || len(list) != 1 || !enabled[coupon.ID] {
+			t.Fatalf("available after enabling: %v %v %v", list, enabled, err)
 		}
 		panel, err := e.a.ConversationPanel(e.ctx, ann, c.ID, regulars.KindCoupon)
 		if err != nil {

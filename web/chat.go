@@ -568,12 +568,12 @@ func (h *Handler) chatEngagements(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := r.URL.Query().Get("kind")
-	list, err := h.app.AvailableEngagements(r.Context(), actorFrom(r.Context()), c.ID, kind)
+	list, enabled, err := h.app.AvailableEngagements(r.Context(), actorFrom(r.Context()), c.ID, kind)
 	if err != nil {
 		h.fail(w, r, err, "", nil)
 		return
 	}
-	p := &Page{Title: "Send an engagement", Active: "/admin/chat", Data: map[string]any{"Conv": c, "List": list, "Kind": kind, "Kinds": app.HistoryKinds}}
+	p := &Page{Title: "Send an engagement", Active: "/admin/chat", Data: map[string]any{"Conv": c, "List": list, "Enabled": enabled, "Kind": kind, "Kinds": app.HistoryKinds}}
 	if r.Header.Get("X-Fragment") != "" {
 		h.fragment(w, r, "chat_engagements", "picker", p)
 		return

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"regulars"
@@ -193,4 +194,35 @@ func TestChatFinishKeepsTheAgentInTheirTab(t *testing.T) {
 	x.agentSays(t, x.ann, other.ID, "Hi Leo")
 	thread := fmt.Sprintf("/admin/chat/%d", other.ID)
 	wantRedirect(t, submit(x.srv, ann, thread, thread+"/finish", form("tab", "nope")), thread)
+}
+
+// A coupon the follower has enabled and not used yet stays in the picker
+// (sending it again reminds them) and says so; over the API its card is
+// done. One not enabled says nothing.
+func TestChatEngagementPickerMarksEnabledCoupons(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	ctx := context.Background()
+	coupon := func(name string) *regulars.Engagement {
+		e := &regulars.Engagement{TenantID: x.w.Tenant.ID, PartnerID: x.w.Partner.ID, ChannelID: x.w.Channel.ID, Kind: regulars.KindCoupon, Status: regulars.EngagementActive,
+			Name: name, Coupon: &regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1}}
+		if err := x.db.CreateEngagement(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	enabled, other := coupon("Free coffee"), coupon("Free cake")
+	if _, err := x.srv.App.EnableCoupon(ctx, x.mia, enabled.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := x.srv.SignedIn(t, x.ann.Email).Get(fmt.Sprintf("/admin/chat/%d/engagements", x.conv.ID))
+	wantStatus(t, r, http.StatusOK)
+	picks := regexp.MustCompile(`(?s)<form [^>]*class="pick" data-engagement="(\d+)">.*?</form>`).FindAllStringSubmatch(r.Body, -1)
+	notes := map[string]bool{}
+	for _, p := range picks {
+		notes[p[1]] = strings.Contains(p[0], "Already enabled, not used yet")
+	}
+	if len(picks) != 2 || !notes[fmt.Sprint(enabled.ID)] || notes[fmt.Sprint(other.ID)] {
+		t.Fatalf("picker notes %v, want only %d marked as enabled", notes, enabled.ID)
+	}
 }

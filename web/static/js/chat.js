@@ -674,7 +674,7 @@ function start(root) {
         const name = form.querySelector("strong")?.textContent || "Engagement";
         // The card as the thread will show it (messageEl's eng-card).
         const card = el("div", { class: "eng-card" });
-        for (const n of form.querySelector(".pick-body")?.children || []) card.append(n.cloneNode(true));
+        for (const n of form.querySelectorAll(".pick-body > :not(.pick-note)")) card.append(n.cloneNode(true));
         await send({ engagement_id: Number(form.dataset.engagement) }, name, card);
       });
       doc.body.append(dialog);
