@@ -200,11 +200,7 @@ func (db *DB) FollowerChatPartners(ctx context.Context, followerID int64) ([]int
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		err := row.Scan(&id)
-		return id, err
-	})
+	return collect(rows, scanValue[int64])
 }
 
 // ConversationUnread returns how far an agent has read a conversation and

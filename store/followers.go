@@ -244,8 +244,5 @@ func (db *DB) ChannelFollowerIDs(ctx context.Context, channelID, after int64, li
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	})
+	return collect(rows, scanValue[int64])
 }

@@ -219,10 +219,7 @@ func (db *DB) TargetedLocationIDs(ctx context.Context, engagementID int64) ([]in
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	})
+	return collect(rows, scanValue[int64])
 }
 
 // SetEngagementCooldown changes the least time between two location

@@ -77,10 +77,7 @@ func (db *DB) FollowingAmong(ctx context.Context, channelID int64, ids []int64) 
 		if err != nil {
 			return nil, err
 		}
-		got, err := collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-			var id int64
-			return id, row.Scan(&id)
-		})
+		got, err := collect(rows, scanValue[int64])
 		if err != nil {
 			return nil, err
 		}
@@ -335,10 +332,7 @@ func (db *DB) SoleTenant(ctx context.Context) (*regulars.Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids, err := collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	})
+	ids, err := collect(rows, scanValue[int64])
 	if err != nil {
 		return nil, err
 	}

@@ -390,10 +390,7 @@ func (db *DB) PartnerIDsOnPackage(ctx context.Context, tenantID, packageID int64
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	})
+	return collect(rows, scanValue[int64])
 }
 
 // PackagePartnerCounts counts the partners on each package of the tenant.
@@ -444,10 +441,7 @@ func (db *DB) TenantSlugs(ctx context.Context, n int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (string, error) {
-		var s string
-		return s, row.Scan(&s)
-	})
+	return collect(rows, scanValue[string])
 }
 
 // ---------------------------------------------------------------- packages

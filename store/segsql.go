@@ -324,10 +324,7 @@ func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, func(row interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, row.Scan(&id)
-	})
+	return collect(rows, scanValue[int64])
 }
 
 // CountAudienceSQL counts the current followers of a channel (whatever

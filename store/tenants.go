@@ -186,6 +186,12 @@ func collect[T any](rows interface {
 	return out, rows.Err()
 }
 
+// scanValue reads a row of one column, for collect.
+func scanValue[T any](row interface{ Scan(...any) error }) (T, error) {
+	var v T
+	return v, row.Scan(&v)
+}
+
 // likeEscape quotes LIKE wildcards in user input; queries use ESCAPE '\'.
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
