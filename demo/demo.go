@@ -96,7 +96,9 @@ func Load(ctx context.Context, db *store.DB, pw app.PasswordParams, opts Options
 		manager := regulars.FullPermissions(all)
 		manager[regulars.FeatureRoles] = regulars.LevelView
 		manager[regulars.FeaturePartnership] = regulars.LevelView
-		agent := regulars.Permissions{regulars.FeatureChat: regulars.LevelManage, regulars.FeatureCanned: regulars.LevelView, regulars.FeatureDashboard: regulars.LevelView,
+		// The agent answers and finishes their own conversations; finishing
+		// a colleague's is the manager's (chat at manage level).
+		agent := regulars.Permissions{regulars.FeatureChat: regulars.LevelUpdate, regulars.FeatureCanned: regulars.LevelView, regulars.FeatureDashboard: regulars.LevelView,
 			regulars.FeatureCoupons: regulars.LevelView, regulars.FeatureLoyalty: regulars.LevelUpdate, regulars.FeatureMessages: regulars.LevelView}
 		viewer := regulars.Permissions{}
 		for _, f := range all {
