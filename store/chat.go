@@ -510,8 +510,10 @@ func (db *DB) HasChatActivity(ctx context.Context, conversationID, engagementID 
 
 // The follower's side of sending reads everything it decides on in one
 // query: the channel, whether its partner is active, whether the follower
-// follows it, and their conversation with it (if any).
-const chatContextSelect = `SELECT ch.id, ch.tenant_id, ch.partner_id, ch.name, ch.description, ch.welcome, ch.logo, ch.status, ch.chat_enabled, ch.created_at,
+// follows it, and their conversation with it (if any). Of the channel it
+// reads only what sending decides on (not its description, welcome text
+// or logo): ChatContext.Channel holds no more.
+const chatContextSelect = `SELECT ch.id, ch.tenant_id, ch.partner_id, ch.name, ch.status, ch.chat_enabled,
 		p.status,
 		CASE WHEN EXISTS (SELECT 1 FROM follows fo WHERE fo.channel_id = ch.id AND fo.follower_id = f.id AND fo.unfollowed_at = 0) THEN 1 ELSE 0 END,
 		COALESCE(c.id, 0), COALESCE(c.status, ''), COALESCE(c.owner_id, 0), COALESCE(c.finished_by, 0), COALESCE(c.last_seq, 0), COALESCE(c.last_message_at, 0),
@@ -545,7 +547,7 @@ const chatContextOfFrom = `
 
 // ChatContext is what a follower's message depends on.
 type ChatContext struct {
-	Channel       *regulars.Channel
+	Channel       *regulars.Channel // ID, tenant, partner, name, status and chat switch only
 	PartnerStatus string
 	Following     bool
 	Conversation  *regulars.Conversation // nil before the first message
@@ -575,21 +577,20 @@ func (db *DB) LockFollowerChatContext(ctx context.Context, f *regulars.Follower,
 // scanChatContext reads a chat context row, then the columns of extra.
 func scanChatContext(row interface{ Scan(...any) error }, followerID int64, extra ...any) (*ChatContext, error) {
 	var (
-		ch                                regulars.Channel
-		chCreated, last, created, updated int64
-		following                         int
-		c                                 regulars.Conversation
-		out                               = &ChatContext{Channel: &ch}
+		ch                     regulars.Channel
+		last, created, updated int64
+		following              int
+		c                      regulars.Conversation
+		out                    = &ChatContext{Channel: &ch}
 	)
 	dest := append([]any{
-		&ch.ID, &ch.TenantID, &ch.PartnerID, &ch.Name, &ch.Description, &ch.Welcome, &ch.Logo, &ch.Status, &ch.ChatEnabled, &chCreated,
+		&ch.ID, &ch.TenantID, &ch.PartnerID, &ch.Name, &ch.Status, &ch.ChatEnabled,
 		&out.PartnerStatus, &following,
 		&c.ID, &c.Status, &c.OwnerID, &c.FinishedBy, &c.LastSeq, &last, &c.LastPreview, &c.LastAuthor, &c.FollowerReadSeq, &created, &updated,
 		&c.OwnerName, &c.FollowerName, &c.FollowerEndUserID}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	ch.CreatedAt = fromMS(chCreated)
 	out.Following = following == 1
 	if c.ID != 0 {
 		c.TenantID, c.PartnerID, c.ChannelID, c.FollowerID, c.ChannelName = ch.TenantID, ch.PartnerID, ch.ID, followerID, ch.Name
