@@ -135,6 +135,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err == nil && hasNULEscape(body) {
 		return badRequest("The request body holds a NUL character (\\u0000), which text cannot hold.")
 	}
+	if err == nil && string(bytes.TrimSpace(body)) == "null" {
+		// Decoding null changes nothing: it would pass for {}.
+		return badRequest("The request body must be %s, not null.", jsonKind(reflect.TypeOf(v)))
+	}
 	if err == nil {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()

@@ -238,18 +238,34 @@ func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (db *DB) queryRows(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	var (
+		rows *sql.Rows
+		err  error
+	)
 	if st := db.stmt(ctx, q, false); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = db.reader(ctx).QueryContext(ctx, db.dialect.rebind(q), args...)
 	}
-	return db.reader(ctx).QueryContext(ctx, db.dialect.rebind(q), args...)
+	return rows, db.dialect.textError(err)
 }
 
-func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) row {
 	if st := db.stmt(ctx, q, false); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return row{st.QueryRowContext(ctx, args...), db.dialect}
 	}
-	return db.reader(ctx).QueryRowContext(ctx, db.dialect.rebind(q), args...)
+	return row{db.reader(ctx).QueryRowContext(ctx, db.dialect.rebind(q), args...), db.dialect}
 }
+
+// row is a one-row result whose Scan reports text the database refused
+// (a NUL character a search or a lookup was given) as bad input, as exec
+// does, not as a failure.
+type row struct {
+	r *sql.Row
+	d dialect
+}
+
+func (r row) Scan(dest ...any) error { return r.d.textError(r.r.Scan(dest...)) }
 
 // insert runs an INSERT … RETURNING id and returns the id.
 func (db *DB) insert(ctx context.Context, q string, args ...any) (int64, error) {
