@@ -47,16 +47,20 @@ async function attachmentURL(id) {
 let live = null;
 const listeners = new Set();
 
-// The Chats tab's badge and the Chats list show the server's unread counts
-// (the agents' messages after the follower's read mark; system lines do
-// not count), fetched again when a message or a read mark of another
-// conversation comes and when the connection is back. Counting here
-// instead would count what the server does not and miss what came while
-// offline. The open conversation counts none: the app reads it, and a
-// count fetched before its read mark reached the server must not bring
-// its messages back. (By conversation, not a total, so that opening one
-// does not clear the others.)
+// The Chats tab's badge and the Chats list count what the server counts:
+// the agents' messages after the follower's read mark (system lines do
+// not count; the follower's own message marks all before it read). The
+// list is fetched once, and again only when the events cannot tell: when
+// the connection comes (back), on a resync, a message that skips numbers
+// (some were missed), a conversation never seen that did not start with
+// this message, or a read mark inside messages counted at the fetch
+// (which of them the agents wrote is not known here). Otherwise each
+// message and read mark updates the count of its conversation. The open
+// conversation counts none: the app reads it. (By conversation, not a
+// total, so that opening one does not clear the others.)
+const LISTED = 200; // the server lists a follower's newest 200 conversations
 let conversations = [];
+let listed = false; // conversations holds a fetched list, kept current since
 let openConv = 0;
 let badgeEl = null;
 let showList = null; // the Chats screen's, while it is shown
@@ -66,6 +70,81 @@ function showBadge() {
   for (const c of conversations) if (c.id !== openConv) n += c.unread;
   badgeEl.textContent = String(n);
   badgeEl.hidden = n === 0;
+}
+
+// A fetched conversation counts c.unread among its messages up to
+// c.last_seq (at); which of them are the agents' is not known. The
+// agents' messages that come after are counted by number (news).
+const counted = (c) => Object.assign(c, { at: c.last_seq, atUnread: c.unread, news: [] });
+const recount = (c) => (c.unread = c.atUnread + c.news.length);
+const newestFirst = (a, b) => (b.last_message_at || "").localeCompare(a.last_message_at || "") || b.id - a.id;
+
+// readTo moves a conversation's read mark to seq; false when what is
+// left unread cannot be known here.
+function readTo(c, seq) {
+  if (seq <= c.read_seq) return true;
+  c.read_seq = seq;
+  c.news = c.news.filter((s) => s > seq);
+  if (seq >= c.at) c.atUnread = 0;
+  recount(c);
+  return c.atUnread === 0 || seq >= c.at;
+}
+
+// heard applies message m of conversation conv (the conversation after
+// it, or later); false when the counts cannot be known without a fetch.
+function heard(m, conv) {
+  let c = conversations.find((x) => x.id === m.conversation_id);
+  if (!c) {
+    if (m.seq !== 1 || !conv) return false; // an older one, not listed
+    c = counted({ ...conv, last_seq: 0, read_seq: 0, unread: 0 });
+    conversations.push(c);
+  }
+  if (m.seq <= c.last_seq) return true; // counted already
+  if (m.seq > c.last_seq + 1) return false; // some were missed
+  if (conv && conv.last_seq === m.seq) {
+    const { unread, read_seq, ...now } = conv; // (live events carry no count)
+    Object.assign(c, now);
+  }
+  c.last_seq = m.seq;
+  if (m.author === "agent" && m.seq > c.read_seq) c.news.push(m.seq);
+  recount(c);
+  if (m.author === "follower" && !readTo(c, m.seq)) return false;
+  if (conv && !readTo(c, conv.read_seq || 0)) return false;
+  conversations.sort(newestFirst);
+  conversations.length = Math.min(conversations.length, LISTED);
+  return true;
+}
+
+// news applies an event to the counts, or fetches the list when it
+// cannot; while a fetch is under way, events wait for its answer (which
+// may or may not hold them: applying one twice changes nothing).
+let waiting = [];
+function news(e) {
+  if (fetching) {
+    waiting.push(e);
+    return;
+  }
+  if (!listed) return;
+  let known = true;
+  if (e.message) known = heard(e.message, e.conversation);
+  else if (e.read) {
+    const c = conversations.find((x) => x.id === e.read.conversation_id);
+    known = !!c && readTo(c, e.read.seq);
+  }
+  if (!known) {
+    update();
+    return;
+  }
+  if (openConv) readOpen();
+  showBadge();
+  showList?.();
+}
+// readOpen counts nothing in the open conversation: its messages are read
+// there (a count fetched before its read mark reached the server must not
+// bring them back).
+function readOpen() {
+  const c = conversations.find((x) => x.id === openConv);
+  if (c) readTo(c, c.last_seq);
 }
 
 // refresh fetches the conversations; asked while a fetch is under way,
@@ -78,21 +157,28 @@ function refresh() {
     again = true;
     return fetching;
   }
+  const token = session.token;
   fetching = chatAPI.conversations().then((res) => {
-    conversations = res.items;
-    for (const c of conversations) if (c.id === openConv) c.unread = 0;
-    showBadge();
-    showList?.();
+    if (token !== session.token) return; // signed in as someone else meanwhile
+    conversations = res.items.map(counted);
+    listed = true;
   }).finally(() => {
     fetching = null;
     if (again) {
       again = false;
       update();
+      return;
     }
+    for (const e of waiting.splice(0)) news(e);
+    readOpen();
+    showBadge();
+    showList?.();
   });
   return fetching;
 }
 const update = () => refresh().catch(() => {});
+// listing is the list, fetched if it never was.
+const listing = () => (listed ? Promise.resolve() : fetching || refresh());
 
 // signedOut follows a connection closed for good (4401, 4403): most
 // often the sign-in ended (signed out on another device, the password
@@ -113,19 +199,30 @@ function signedOut(closed) {
 }
 
 function connection() {
-  if (live && live.token !== session.token) live.close(); // signed in again, maybe as someone else
-  else if (live || !session.token) return live;
+  if (live && live.token !== session.token) {
+    live.close(); // signed in again, maybe as someone else
+    live = null;
+    conversations = [];
+    listed = false;
+    waiting = [];
+  } else if (live || !session.token) return live;
   const conn = new Live({
     token: session.token,
-    onMessage: (m, c) => listeners.forEach((l) => l.message?.(m, c)),
+    // The open conversation's messages, in order (also those synced).
+    onMessage: (m, c) => {
+      listeners.forEach((l) => l.message?.(m, c));
+      news({ message: m, conversation: c });
+    },
     onEvent: (f) => {
       listeners.forEach((l) => l.event?.(f));
-      const id = f.message?.conversation_id || f.conversation_id;
-      if ((f.type === "message" || (f.type === "read" && f.author === "follower")) && id !== openConv) update();
+      if (f.type === "message" && f.message && !f.tracked) news({ message: f.message, conversation: f.conversation });
+      else if (f.type === "read" && f.author === "follower") news({ read: f });
+      else if (f.type === "resync") update(); // events may have been missed
     },
     onState: (s, d) => {
       listeners.forEach((l) => l.state?.(s, d));
-      if (s === "live") update(); // what came while offline
+      if (s === "live") update(); // what came while offline (or before the connection)
+      else if (s === "offline" && !listed) update(); // no connection yet: count without it
       if (s === "closed") signedOut(conn);
     },
   });
@@ -133,12 +230,14 @@ function connection() {
   return live;
 }
 
-// watchUnread keeps the Chats tab's badge current.
+// watchUnread keeps the Chats tab's badge current. The connection's
+// coming fetches the list; without a connection yet, it is fetched here.
 export async function watchUnread(el) {
   if (!session.token) return;
   badgeEl = el;
-  connection();
-  await update();
+  const l = connection();
+  showBadge();
+  if (l?.state !== "connecting") await listing().catch(() => {});
 }
 
 // MAX_TEXT is the server's limit of a message, in characters.
@@ -157,9 +256,10 @@ function enablesItself(c) {
 }
 
 // chatsScreen lists the conversations, newest first, kept current as
-// messages come (see refresh).
+// messages come (see news).
 export async function chatsScreen({ h, show }) {
-  await refresh();
+  // Fetched unless the list is known and kept current.
+  if (!listed || connection()?.state !== "live") await (fetching || refresh());
   const list = h("div", { class: "stack", id: "conversations" });
   const none = h("p", { class: "muted" }, "No chats yet. Open a channel you follow and write to it.");
   const render = () => {
@@ -365,7 +465,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     conv = c;
     l?.track(c.id, lastSeq);
     openConv = c.id;
-    for (const x of conversations) if (x.id === c.id) x.unread = 0;
+    readOpen();
     showBadge();
   };
   if (conv) {
