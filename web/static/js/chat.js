@@ -273,15 +273,14 @@ function start(root) {
       return;
     }
     const stick = stuck() || nearBottom();
-    const pending = m.client_id && messages.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`);
+    // The agent's own bubble gives way to the message stored. Messages
+    // keep the order of their numbers, with bubbles being sent last and
+    // those not sent where they were written (see failed).
+    if (m.client_id) messages.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`)?.remove();
     const node = messageEl(m);
-    if (pending) pending.replaceWith(node);
-    else {
-      // Keep the order by number, pending bubbles last.
-      const after = [...messages.querySelectorAll("[data-seq]")].find((x) => Number(x.dataset.seq) > m.seq);
-      const firstPending = messages.querySelector(".msg-pending");
-      messages.insertBefore(node, after || firstPending || null);
-    }
+    const after = [...messages.querySelectorAll("[data-seq]")].find((x) => Number(x.dataset.seq) > m.seq);
+    const firstPending = messages.querySelector(".msg-pending");
+    messages.insertBefore(node, after || firstPending || null);
     if (typingFrom && m.author === typingFrom.author && (m.author !== "agent" || m.agent?.id === typingFrom.user_id)) clearTyping();
     if (stick || mine) scrollDown(true);
     else if (m.kind !== "system") below.hidden = false;
@@ -348,16 +347,22 @@ function start(root) {
   const text = doc.getElementById("composer-text");
 
   // send sends a message, asking to overtake when another agent owns the
-  // conversation. The bubble shows at once and settles when stored.
-  async function send(payload, label, card) {
+  // conversation. The bubble shows at once and settles when stored. It
+  // answers "sent", "declined" (the overtake question answered No: the
+  // bubble is gone) or "failed" (the bubble says why; "retry" when it
+  // offers Try again).
+  function send(payload, label, card) {
     const clientID = newClientID();
-    const bubble = pendingBubble(label, clientID, card);
+    return sendAs(pendingBubble(label, clientID, card), payload, label, clientID);
+  }
+
+  async function sendAs(bubble, payload, label, clientID) {
     let overtake = 0;
     for (;;) {
       try {
         await live.request({ type: "send", conversation_id: convID, client_id: clientID, overtake_from: overtake, ...payload });
         bubble.classList.remove("msg-pending");
-        return true;
+        return "sent";
       } catch (err) {
         if (err.code === "conflict" && err.owner) {
           const yes = await askOvertake(bubble, err.owner.name);
@@ -366,18 +371,23 @@ function start(root) {
             continue;
           }
           bubble.remove();
-          return false;
+          return "declined";
         }
         if (err.code === "offline" || err.code === "timeout") {
           // Sent again with the same key: stored once however often.
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
-        failed(bubble, label, err.detail || err.message);
-        return false;
+        const again = passing(err.code) ? () => sendAs(bubble, payload, label, clientID) : null;
+        failed(bubble, label, err.detail || err.message, again);
+        return again ? "retry" : "failed";
       }
     }
   }
+
+  // passing: a refusal that a later try may not meet (sending too fast,
+  // the server failing), so the bubble offers Try again.
+  const passing = (code) => code === "too_many" || code === "internal";
 
   // askOvertake asks whether to take the conversation over from its
   // owner; meanwhile the bubble waiting on the answer says so, not
@@ -391,8 +401,11 @@ function start(root) {
   }
 
   // failed turns a pending bubble into one that says it was not sent and
-  // why, with a way to dismiss it.
-  function failed(bubble, label, reason) {
+  // why, with a way to dismiss it, and to send it again (again) when a
+  // later try may work. A message not sent stays where it was written in
+  // the thread: messages that came while it waited go under it, as they
+  // came after it. Tried again, it goes to the end, where it is sent.
+  function failed(bubble, label, reason, again) {
     bubble.classList.remove("msg-pending");
     bubble.classList.add("msg-failed");
     const text = bubble.querySelector(".msg-text");
@@ -402,10 +415,44 @@ function start(root) {
       bubble.remove();
       doc.getElementById("composer-text")?.focus();
     });
-    // Dismiss goes on a line of its own under the reason, so it is in the
-    // same place whatever the reason's length.
+    const retry = again && el("button", { type: "button", class: "btn btn-secondary btn-small msg-retry" }, "Try again");
+    retry?.addEventListener("click", () => {
+      actions.remove();
+      bubble.classList.remove("msg-failed");
+      bubble.classList.add("msg-pending");
+      bubble.querySelector(".msg-meta").textContent = pendingNote();
+      bubble.dataset.written = String(newestSeq());
+      messages.append(bubble);
+      scrollDown(true);
+      doc.getElementById("composer-text")?.focus();
+      again();
+    });
+    // The buttons go on a line of their own under the reason, so they are
+    // in the same place whatever the reason's length.
     bubble.querySelector(".msg-meta").replaceChildren(el("strong", {}, "Not sent."), " " + reason);
-    bubble.append(dismiss);
+    const actions = el("div", { class: "msg-actions" }, retry, dismiss);
+    bubble.append(actions);
+    const stick = stuck();
+    messages.insertBefore(bubble, [...messages.children].find((n) => n !== bubble && laterThan(n, bubble)) || null);
+    if (stick) scrollDown(true);
+    bubble.scrollIntoView({ block: "nearest" }); // the reason in view
+  }
+
+  // newestSeq is the number of the thread's newest message shown.
+  function newestSeq() {
+    return Math.max(0, ...[...messages.querySelectorAll("[data-seq]")].map((n) => Number(n.dataset.seq)));
+  }
+
+  // laterThan: thread item n comes after the bubble b not sent (written
+  // when message b.dataset.written was the newest): a message after that
+  // one, a bubble being sent, or one not sent written later.
+  let bubbles = 0; // bubbles written, in order
+  function laterThan(n, b) {
+    if (n.dataset.seq) return Number(n.dataset.seq) > Number(b.dataset.written);
+    if (n.classList.contains("msg-pending")) return true;
+    if (!n.classList.contains("msg-failed")) return false;
+    const [nw, bw] = [Number(n.dataset.written), Number(b.dataset.written)];
+    return nw > bw || (nw === bw && Number(n.dataset.n) > Number(b.dataset.n));
   }
 
   function pendingNote() {
@@ -415,7 +462,7 @@ function start(root) {
   // pendingBubble shows a message on its way: its text, or the card it
   // sends (while it waits for the overtake question too).
   function pendingBubble(label, clientID, card) {
-    const li = el("li", { class: "msg msg-agent msg-pending", "data-client": clientID });
+    const li = el("li", { class: "msg msg-agent msg-pending", "data-client": clientID, "data-written": String(newestSeq()), "data-n": String(++bubbles) });
     li.append(el("div", { class: "bubble" }, card || el("p", { class: "msg-text" }, label)), el("p", { class: "msg-meta" }, pendingNote()));
     messages.append(li);
     scrollDown(true);
@@ -445,7 +492,10 @@ function start(root) {
       text.value = "";
       saveDraft();
       closeMenu();
-      if (!(await send({ text: value }, value))) {
+      // Back in the composer unless it was sent or its bubble offers
+      // Try again (sent twice, else).
+      const sent = await send({ text: value }, value);
+      if (sent === "declined" || sent === "failed") {
         text.value = text.value || value;
         saveDraft();
       }
@@ -610,6 +660,16 @@ function start(root) {
       failed(bubble, f.name, input.dataset.tooLarge);
       return;
     }
+    await uploadAs(bubble, f, clientID);
+  }
+
+  // uploadAs sends file f for its bubble; tried again (no network, too
+  // fast, the server failing) with the same key, it is stored once.
+  async function uploadAs(bubble, f, clientID) {
+    const again = () => {
+      bubble.querySelector(".msg-text").textContent = "Sending " + f.name;
+      return uploadAs(bubble, f, clientID);
+    };
     let overtake = 0;
     for (;;) {
       const body = new FormData();
@@ -618,7 +678,7 @@ function start(root) {
       if (overtake) body.append("overtake_from", String(overtake));
       const res = await fetch(`/admin/chat/${convID}/attachments`, { method: "POST", body, headers: { Accept: "application/json" } }).catch(() => null);
       if (!res) {
-        failed(bubble, f.name, "The server could not be reached.");
+        failed(bubble, f.name, "The server could not be reached.", again);
         return;
       }
       const out = await res.json().catch(() => ({}));
@@ -636,7 +696,7 @@ function start(root) {
         return;
       }
       const fields = out.fields ? Object.values(out.fields).join(" ") : "";
-      failed(bubble, f.name, fields || out.detail || "Try again.");
+      failed(bubble, f.name, fields || out.detail || "Try again.", res.status === 429 || res.status >= 500 ? again : null);
       return;
     }
   }
