@@ -133,3 +133,42 @@ func TestBrowserFollowerChatBadgeFollowsTheEvents(t *testing.T) {
 	testenv.WaitText(t, ctx, fmt.Sprintf(`#conversations [data-conversation="%d"] .count`, conv), "1")
 	testenv.Screenshot(t, ctx, "chats")
 }
+
+// failedRequests records the app's API requests answered with an error
+// (window.failed: "STATUS URL"), which the browser also logs as errors.
+const failedRequests = `(() => {
+	window.failed = [];
+	window.asked = [];
+	const realFetch = window.fetch;
+	window.fetch = async (url, opts) => {
+		window.asked.push(String(url));
+		const res = await realFetch(url, opts);
+		if (!res.ok) window.failed.push(res.status + " " + url);
+		return res;
+	};
+})()`
+
+// The chat with a channel before the first message opens without a
+// request that fails (asking for the conversation alone answers 404 until
+// it exists, and the browser logs that as an error). A conversation
+// started on another device meanwhile opens in it.
+func TestBrowserFollowerChatOpensBeforeTheFirstMessageQuietly(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	ctx := testenv.Browser(t)
+	c.openApp(t, ctx, 390, 844, c.chatRoute(), failedRequests)
+	testenv.Do(t, ctx, chromedp.WaitVisible(`#chat-text`), chromedp.WaitVisible(`#chat-empty`))
+	if failed := testenv.Run(t, ctx, chromedp.Evaluate[[]string](`window.failed`)); len(failed) > 0 {
+		t.Errorf("opening the chat, requests failed: %q", failed)
+	}
+
+	if _, _, err := c.srv.App.FollowerSend(context.Background(), c.fan.Actor, c.w.Channel.ID, app.FollowerMessage{Text: "Written on my phone"}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitText(t, ctx, "#chat-messages .bubble.mine[data-seq]", "Written on my phone")
+	testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "And on the web"), chromedp.Click(`#chat-send`))
+	waitTrue(t, ctx, `[...document.querySelectorAll("#chat-messages [data-seq]")].map((li) => li.dataset.seq).join() === "1,2"`, "the web's message after the phone's")
+	if failed := testenv.Run(t, ctx, chromedp.Evaluate[[]string](`window.failed`)); len(failed) > 0 {
+		t.Errorf("requests failed: %q", failed)
+	}
+}

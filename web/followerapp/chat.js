@@ -285,10 +285,19 @@ export async function chatScreen({ h, show, toast }, channelID) {
   channelID = Number(channelID);
   const page = await call("GET", `/channels/${channelID}`);
   const channel = page.channel;
-  let conv = await chatAPI.conversationWith(channelID).catch((err) => {
-    if (err instanceof APIError && err.status === 404) return null;
-    throw err;
-  });
+  // The conversation with the channel, from the list (which the badge
+  // keeps): none there before the first message. Asking for it alone
+  // answers 404 until then, which the browser logs as an error; it is
+  // asked only when the list is full and it may be older than the listed.
+  connection();
+  const known = await listing().then(() => true, () => false);
+  let conv = conversations.find((c) => c.channel.id === channelID) || null;
+  if (!conv && (!known || conversations.length >= LISTED)) {
+    conv = await chatAPI.conversationWith(channelID).catch((err) => {
+      if (err instanceof APIError && err.status === 404) return null;
+      throw err;
+    });
+  }
   const list = h("ol", { class: "chat-messages plain", id: "chat-messages", "aria-live": "polite" });
   const typing = h("p", { class: "typing small muted", id: "typing" });
   // No maxlength: it counts UTF-16 units (an emoji is two) and cuts a
@@ -502,6 +511,8 @@ export async function chatScreen({ h, show, toast }, channelID) {
       }
     },
     event: (f) => {
+      // Started on another device meanwhile: it opens here.
+      if (f.type === "message" && !conv && f.conversation?.channel?.id === channelID) started(f.conversation);
       if (f.type === "typing" && conv && f.conversation_id === conv.id) {
         typing.textContent = (f.name || "Someone") + " is typing…";
         clearTimeout(typing.t);
