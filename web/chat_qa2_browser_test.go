@@ -61,7 +61,7 @@ func TestAgentChatOpenedByKeyboardFocusesTheComposer(t *testing.T) {
 			"the focus in the thread after Enter on the row, for "+c.u.Name)
 	}
 	b := x.open(t, x.ann, 1280, 800, "/admin/chat")
-	testenv.Do(t, b, chromedp.Click(row))
+	testenv.Click(t, b, row)
 	waitTrue(t, b, fmt.Sprintf(`location.pathname === %q && document.getElementById("chat")?.dataset.ready === "1"`, x.thread()), "the thread open after a click")
 	if id := testenv.Run(t, b, chromedp.Evaluate[string](`document.activeElement.id`)); id == "composer-text" {
 		t.Errorf("a click moved the focus to the composer")

@@ -175,6 +175,32 @@ func Do(t testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// Click waits until an element matches the CSS selector and is visible,
+// and clicks it. An element that a live update replaced between the two
+// (the page redrew a list) is looked up again and clicked, a few times,
+// rather than failing the test with "Could not find node".
+func Click(t testing.TB, ctx context.Context, css string) {
+	t.Helper()
+	var err error
+	for range 5 {
+		err = chromedp.Do(ctx, chromedp.WaitVisible(css), chromedp.Click(css, chromedp.NodeVisible))
+		if err == nil || !replaced(err) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("browser: clicking %s: %v", css, explain(err))
+	}
+}
+
+// replaced reports whether err says the node acted on left the document
+// while the action ran.
+func replaced(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Could not find node") || strings.Contains(s, "not attached") || strings.Contains(s, "detached")
+}
+
 // explain adds a hint to the error of an action that ran out of time.
 func explain(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
