@@ -32,7 +32,7 @@ export class Live {
     this.seqs = new Map(); // conversation id → last seq held
     this.held = new Map(); // conversation id → Map(seq → [message, conversation]) beyond a gap
     this.syncing = new Set();
-    this.pending = new Map(); // ref → {resolve, reject, timer}
+    this.pending = new Map(); // ref → {resolve, reject, timer, data}
     this.queue = [];
     this.refs = 0;
     this.delay = 500;
@@ -76,11 +76,7 @@ export class Live {
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      for (const [, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(Object.assign(new Error("The connection dropped."), { code: "offline" }));
-      }
-      this.pending.clear();
+      for (const [ref, p] of this.pending) this.fail(ref, p, Object.assign(new Error("The connection dropped."), { code: "offline" }));
       if (e.code === 4401 || e.code === 4403) {
         this.closed = true;
         this.onState("closed", { code: e.code, reason: e.reason });
@@ -195,9 +191,12 @@ export class Live {
   }
 
   send(obj) {
-    const data = JSON.stringify(obj);
+    this.sendData(JSON.stringify(obj), obj.type);
+  }
+
+  sendData(data, type) {
     if (this.ws && this.ws.readyState === 1) this.ws.send(data);
-    else if (obj.type !== "typing" && obj.type !== "ping") this.queue.push(data);
+    else if (type !== "typing" && type !== "ping") this.queue.push(data);
   }
 
   // request sends and waits for the answer ({type: "ack"|"synced"}), or
@@ -206,14 +205,28 @@ export class Live {
     const ref = "r" + ++this.refs;
     // Closed for good (signed out): no answer will ever come.
     if (this.closed) return Promise.reject(Object.assign(new Error("The connection has closed: sign in again."), { code: "closed" }));
+    const data = JSON.stringify({ ...obj, ref });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(ref);
-        reject(Object.assign(new Error("No answer from the server."), { code: "timeout" }));
+        this.fail(ref, this.pending.get(ref), Object.assign(new Error("No answer from the server."), { code: "timeout" }));
       }, timeout);
-      this.pending.set(ref, { resolve, reject, timer });
-      this.send({ ...obj, ref });
+      this.pending.set(ref, { resolve, reject, timer, data });
+      this.sendData(data, obj.type);
     });
+  }
+
+  // fail rejects a request that will get no answer here. Its frame, if it
+  // still waits for a connection, waits no more: the caller decides
+  // whether to ask again (a follower's message is sent again every second
+  // while offline, and a frame kept for each try went out all at once
+  // when the connection came, counted against the sender's rate).
+  fail(ref, p, err) {
+    if (!p) return;
+    this.pending.delete(ref);
+    clearTimeout(p.timer);
+    const queued = this.queue.indexOf(p.data);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    p.reject(err);
   }
 
   close() {

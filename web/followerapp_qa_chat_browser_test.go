@@ -1,0 +1,86 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"regulars/app"
+	"regulars/internal/testenv"
+)
+
+// Tests of the follower app's chat from a QA pass on phones and desktop:
+// offline and back, right-to-left text, the composer, cards, and what a
+// screen reader hears. Helpers are in followerapp_chat_ux_browser_test.go
+// and followerapp_live_browser_test.go.
+
+// sendFrames counts the "send" frames the page's WebSockets carry
+// (window.sendFrames); it goes after socketHooks.
+const sendFrames = `(() => {
+	window.sendFrames = 0;
+	const send = WebSocket.prototype.send;
+	WebSocket.prototype.send = function (data) {
+		if (String(data).includes('"type":"send"')) window.sendFrames++;
+		return send.call(this, data);
+	};
+})()`
+
+// Messages written early in a time offline and one written just before
+// the connection comes back all go, once each, and nothing says "Not
+// sent": the tries made while offline (each refused by a failed
+// connection or a timeout, and made again a second later) are not all
+// sent when it comes back, where they counted against the sender's rate
+// and the later message was refused as sending too fast.
+func TestBrowserFollowerChatLongOfflineSendsEachMessageOnce(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "Hello")
+	ctx := testenv.Browser(t, testenv.BrowserTimeout(90*time.Second))
+	c.openApp(t, ctx, 390, 844, c.chatRoute(), socketHooks+";"+sendFrames)
+	testenv.WaitText(t, ctx, "#chat-messages", "Hello")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.dropSockets()`))
+	testenv.WaitText(t, ctx, "#chat-state", "Reconnecting…")
+	write := func(text string) {
+		testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+			document.getElementById("chat-text").value = %q;
+			document.getElementById("chat-form").requestSubmit();
+		})()`, text)))
+	}
+	early := []string{"Written in the tunnel", "Still in it", "Almost out"}
+	for _, text := range early {
+		write(text)
+	}
+	// A long time offline, shortened: the phone tries to connect again
+	// (as it does when the network seems back), and fails, every second
+	// or so; the real backed-off tries and timeouts come slower, for
+	// minutes.
+	for range 10 {
+		testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`dispatchEvent(new Event("online"))`), chromedp.Sleep(1100*time.Millisecond))
+	}
+	write("Written at the exit")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`window.allowSockets(); dispatchEvent(new Event("online"))`))
+	waitState(t, ctx, `(() => {
+		const mine = [...document.querySelectorAll("#chat-messages .bubble.mine")];
+		const ok = mine.length === 5 && mine.every((li) => li.matches("[data-seq]:not(.pending):not(.failed)"));
+		return { ok, detail: JSON.stringify(mine.map((li) => li.className + ": " + li.innerText)) };
+	})()`, "both messages written offline sent")
+	time.Sleep(time.Second) // whatever else was queued has come by now
+	msgs, err := c.srv.App.FollowerChatMessages(context.Background(), c.fan.Actor, conv, app.ChatPage{CatchUp: true, Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range msgs {
+		texts = append(texts, m.Text)
+	}
+	want := append([]string{"Hello"}, append(early, "Written at the exit")...)
+	if fmt.Sprint(texts) != fmt.Sprint(want) {
+		t.Errorf("stored %q, want %q", texts, want)
+	}
+	if n := testenv.Run(t, ctx, chromedp.Evaluate[int](`window.sendFrames`)); n > 8 {
+		t.Errorf("%d send frames went out for four messages once back online", n)
+	}
+}
