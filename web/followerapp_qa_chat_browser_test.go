@@ -84,3 +84,50 @@ func TestBrowserFollowerChatLongOfflineSendsEachMessageOnce(t *testing.T) {
 		t.Errorf("%d send frames went out for four messages once back online", n)
 	}
 }
+
+// Right-to-left text (Arabic, Hebrew) reads right to left in the thread,
+// the composer and the Chats list, its punctuation at its end (on the
+// left), whoever wrote it; a message in English next to it stays left to
+// right.
+func TestBrowserFollowerChatRightToLeftText(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	const mine, theirs = "مرحبا، هل أنتم مفتوحون اليوم؟", "שלום! כן, עד השעה שש."
+	conv := c.followerSays(t, mine)
+	c.agentSays(t, conv, theirs)
+	c.agentSays(t, conv, "Also in English: until six.")
+	ctx := testenv.Browser(t)
+	c.openChat(t, ctx, 360, 740)
+	testenv.WaitText(t, ctx, "#chat-messages", "until six")
+	dirOf := func(text string) string {
+		return testenv.Run(t, ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+			const p = [...document.querySelectorAll("#chat-messages .bubble p")].find((p) => p.textContent === %q);
+			return p ? (p.matches(":dir(rtl)") ? "rtl" : "ltr") + " " + getComputedStyle(p).direction : "missing";
+		})()`, text)))
+	}
+	for text, want := range map[string]string{mine: "rtl rtl", theirs: "rtl rtl", "Also in English: until six.": "ltr ltr"} {
+		if got := dirOf(text); got != want {
+			t.Errorf("the bubble %q reads %s, want %s", text, got, want)
+		}
+	}
+	testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "شكرا!"))
+	if got := testenv.Run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("chat-text").matches(":dir(rtl)")`)); !got {
+		t.Error("Arabic typed in the composer reads left to right")
+	}
+	testenv.Do(t, ctx, chromedp.KeyEvent("\r"))
+	testenv.WaitText(t, ctx, "#chat-messages .bubble.mine:last-child", "شكرا!")
+	if got := dirOf("شكرا!"); got != "rtl rtl" {
+		t.Errorf("the message sent reads %s, want rtl", got)
+	}
+	testenv.Screenshot(t, ctx, "thread")
+
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "#/chats"`))
+	row := fmt.Sprintf(`#conversations [data-conversation="%d"]`, conv)
+	testenv.WaitText(t, ctx, row, "You: شكرا!")
+	if got := testenv.Run(t, ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+		const p = document.querySelector(%q), b = p.querySelector("bdi, [dir]");
+		return (b && b.textContent === "شكرا!" && b.matches(":dir(rtl)") ? "rtl" : "ltr") + " after " + JSON.stringify(p.firstChild.textContent);
+	})()`, row+" .preview"))); got != `rtl after "You: "` {
+		t.Errorf("the list's preview of the Arabic message reads %s", got)
+	}
+}

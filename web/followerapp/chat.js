@@ -265,7 +265,9 @@ export async function chatsScreen({ h, show }) {
   const render = () => {
     list.replaceChildren(...conversations.map((c) =>
       h("a", { class: "card row conversation", href: `#/chat/${c.channel.id}`, "data-conversation": c.id },
-        h("span", { class: "grow" }, h("strong", {}, c.channel.name), h("span", { class: "muted small preview" }, (c.last_author === "follower" ? "You: " : "") + c.last_preview)),
+        h("span", { class: "grow" }, h("strong", {}, c.channel.name),
+          // (bdi: a right-to-left message reads so after "You: ")
+          h("span", { class: "muted small preview" }, c.last_author === "follower" ? "You: " : "", h("bdi", {}, c.last_preview))),
         h("span", { class: "small muted" }, fmtTime(c.last_message_at)),
         c.unread ? h("span", { class: "count" }, c.unread) : null)));
     list.hidden = conversations.length === 0;
@@ -302,7 +304,9 @@ export async function chatScreen({ h, show, toast }, channelID) {
   const typing = h("p", { class: "typing small muted", id: "typing" });
   // No maxlength: it counts UTF-16 units (an emoji is two) and cuts a
   // paste silently; the length is checked as the server counts it.
-  const text = h("textarea", { id: "chat-text", rows: "1", placeholder: "Message", "aria-label": "Message", "aria-describedby": "chat-too-long" });
+  // dir=auto here and on the messages' text: Arabic or Hebrew reads right
+  // to left, its punctuation where it belongs.
+  const text = h("textarea", { id: "chat-text", rows: "1", dir: "auto", placeholder: "Message", "aria-label": "Message", "aria-describedby": "chat-too-long" });
   const tooLong = h("p", { class: "small error", id: "chat-too-long", "aria-live": "polite", hidden: true });
   const file = h("input", { type: "file", id: "chat-file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf", hidden: true, tabindex: "-1" });
   // The connection's state shows over the composer, where the follower
@@ -411,7 +415,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
       }
     }
     if (m.engagement) parts.push(card(m));
-    if (m.text) parts.push(h("p", {}, linkify(m.text)));
+    if (m.text) parts.push(h("p", { dir: "auto" }, linkify(m.text)));
     return h("li", { class: "bubble " + (m.author === "follower" ? "mine" : "theirs"), "data-seq": m.seq },
       ...parts, h("span", { class: "small muted" }, (m.author === "agent" ? (m.agent?.name || "") + " · " : "") + fmtTime(m.created_at)));
   }
@@ -424,7 +428,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     const by = e.kind === "coupon" ? enablesItself(e.coupon) : "";
     // A message card opens to the message: its text and its link.
     const body = e.kind === "message" && (e.text || e.link)
-      ? h("div", { class: "card-body", hidden: true }, e.text ? h("p", {}, linkify(e.text)) : null,
+      ? h("div", { class: "card-body", hidden: true }, e.text ? h("p", { dir: "auto" }, linkify(e.text)) : null,
         e.link ? h("a", { href: e.link, rel: "noopener", target: "_blank" }, "Read more") : null)
       : null;
     let action;
@@ -454,8 +458,8 @@ export async function chatScreen({ h, show, toast }, channelID) {
     }
     return h("div", { class: "card chat-card", "data-engagement": e.id },
       e.image_url ? h("img", { class: "card-img", src: e.image_url, alt: "", onload: keep }) : null,
-      h("span", { class: "kind" }, e.kind), h("strong", {}, e.name),
-      e.description ? h("p", { class: "small muted" }, e.description) : null, body, action);
+      h("span", { class: "kind" }, e.kind), h("strong", { dir: "auto" }, e.name),
+      e.description ? h("p", { class: "small muted", dir: "auto" }, e.description) : null, body, action);
   }
 
   const l = connection();
@@ -539,7 +543,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // pending shows what is being sent, at the end of the thread.
   const pending = (label, clientID) => {
     const status = h("span", { class: "small muted status" }, "Sending…");
-    const li = h("li", { class: "bubble mine pending", "data-client": clientID }, h("p", {}, label), status);
+    const li = h("li", { class: "bubble mine pending", "data-client": clientID }, h("p", { dir: "auto" }, label), status);
     li.status = status;
     list.append(li);
     pinned = true;
