@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"regulars/app"
 	"regulars/internal/testenv"
@@ -129,5 +130,73 @@ func TestBrowserFollowerChatRightToLeftText(t *testing.T) {
 		return (b && b.textContent === "شكرا!" && b.matches(":dir(rtl)") ? "rtl" : "ltr") + " after " + JSON.stringify(p.firstChild.textContent);
 	})()`, row+" .preview"))); got != `rtl after "You: "` {
 		t.Errorf("the list's preview of the Arabic message reads %s", got)
+	}
+}
+
+// composerFit says how the composer's text fits its box: the lines it
+// shows, the lines its text has, and whether it scrolls.
+const composerFit = `(() => {
+	const t = document.getElementById("chat-text"), lh = parseFloat(getComputedStyle(t).lineHeight) || 20;
+	const pad = parseFloat(getComputedStyle(t).paddingTop) + parseFloat(getComputedStyle(t).paddingBottom);
+	return { shown: Math.round((t.clientHeight - pad) / lh), needed: Math.round((t.scrollHeight - pad) / lh), height: t.getBoundingClientRect().height };
+})()`
+
+type fit struct {
+	Shown  int     `json:"shown"`
+	Needed int     `json:"needed"`
+	Height float64 `json:"height"`
+}
+
+// The composer grows with what the follower writes (Shift+Enter, a
+// paste), up to a few lines, then scrolls; the thread's last message
+// stays above it; sent, it is one line again. It stayed one line high,
+// the text scrolling inside it.
+func TestBrowserFollowerChatComposerGrowsWithTheText(t *testing.T) {
+	t.Parallel()
+	for _, size := range []struct {
+		name          string
+		width, height int64
+	}{{"phone", 360, 740}, {"desktop", 1280, 800}} {
+		t.Run(size.name, func(t *testing.T) {
+			t.Parallel()
+			c := newChatUX(t)
+			conv := c.followerSays(t, "Hello")
+			for i := range 15 {
+				c.agentSays(t, conv, fmt.Sprintf("Line %d of the menu.", i+1))
+			}
+			ctx := testenv.Browser(t)
+			c.openChat(t, ctx, size.width, size.height)
+			testenv.WaitText(t, ctx, "#chat-messages", "Line 15 of the menu.")
+			one := testenv.Run(t, ctx, chromedp.Evaluate[fit](composerFit))
+			testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "Two things:"))
+			for _, line := range []string{"a flat white", "a croissant", "and the bill"} {
+				testenv.Do(t, ctx, chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift)), chromedp.SendKeys(`#chat-text`, line))
+			}
+			four := testenv.Run(t, ctx, chromedp.Evaluate[fit](composerFit))
+			if four.Needed != 4 || four.Shown != 4 {
+				t.Errorf("four lines typed: the composer shows %d of %d lines (one line: %+v)", four.Shown, four.Needed, one)
+			}
+			waitState(t, ctx, lastInView(".bubble.theirs"), "the last message above the grown composer")
+			testenv.Screenshot(t, ctx, "four-lines")
+
+			// A long paste: it grows so far, then scrolls.
+			testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+				const t = document.getElementById("chat-text");
+				t.value = Array.from({ length: 30 }, (_, i) => "pasted line " + (i + 1)).join("\n");
+				t.dispatchEvent(new InputEvent("input", { inputType: "insertFromPaste" }));
+			})()`))
+			long := testenv.Run(t, ctx, chromedp.Evaluate[fit](composerFit))
+			if long.Shown < 4 || long.Shown >= long.Needed || long.Height > float64(size.height)/3 {
+				t.Errorf("30 lines pasted: the composer shows %d of %d lines, %.0fpx high in a %dpx window", long.Shown, long.Needed, long.Height, size.height)
+			}
+			waitState(t, ctx, lastInView(".bubble.theirs"), "the last message above the composer at its tallest")
+
+			testenv.Do(t, ctx, chromedp.Click(`#chat-send`))
+			testenv.WaitText(t, ctx, "#chat-messages .bubble.mine:last-child", "pasted line 30")
+			waitState(t, ctx, `(() => {
+				const f = `+composerFit+`;
+				return { ok: f.height <= `+fmt.Sprint(one.Height)+` + 0.5, detail: "the composer is " + f.height + "px high, one line was `+fmt.Sprint(one.Height)+`px" };
+			})()`, "the composer back to one line once sent")
+		})
 	}
 }

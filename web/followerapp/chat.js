@@ -618,6 +618,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
       return;
     }
     text.value = "";
+    fit();
     const clientID = newClientID();
     sendText(pending(value, clientID), value, clientID);
   });
@@ -646,7 +647,14 @@ export async function chatScreen({ h, show, toast }, channelID) {
       form.requestSubmit();
     }
   });
+  // The composer grows with its text, a line at a time, up to its CSS
+  // max-height (then it scrolls), and shrinks back when sent.
+  const fit = () => {
+    text.style.height = "auto";
+    text.style.height = text.scrollHeight + text.offsetHeight - text.clientHeight + "px";
+  };
   text.addEventListener("input", () => {
+    fit();
     overLimit();
     if (conv && Date.now() - (text.t || 0) > 2000) {
       text.t = Date.now();
