@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"regulars"
 	"regulars/app"
 	"regulars/internal/testenv"
 )
@@ -198,5 +199,39 @@ func TestBrowserFollowerChatComposerGrowsWithTheText(t *testing.T) {
 				return { ok: f.height <= `+fmt.Sprint(one.Height)+` + 0.5, detail: "the composer is " + f.height + "px high, one line was `+fmt.Sprint(one.Height)+`px" };
 			})()`, "the composer back to one line once sent")
 		})
+	}
+}
+
+// A coupon or a program sent twice in the thread: enabled or joined from
+// one card, the other card says so too, instead of still offering it.
+func TestBrowserFollowerChatCardsOfTheSameOfferAgree(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "Any offers?")
+	club := &regulars.Engagement{TenantID: c.w.Tenant.ID, PartnerID: c.w.Partner.ID, ChannelID: c.w.Channel.ID, Kind: regulars.KindLoyalty,
+		Status: regulars.EngagementActive, Name: "Bean Club", Loyalty: &regulars.LoyaltySpec{ProgramKind: regulars.ProgramPoints, PointSingular: "bean", PointPlural: "beans"}}
+	if err := c.w.DB.CreateEngagement(context.Background(), club); err != nil {
+		t.Fatal(err)
+	}
+	coffee := c.coupon(t, "Free coffee", regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1})
+	for _, e := range []*regulars.Engagement{coffee, club, coffee, club} {
+		c.agentCard(t, conv, e)
+	}
+	ctx := testenv.Browser(t)
+	c.openChat(t, ctx, 390, 844)
+	buttons := func(e *regulars.Engagement) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('.chat-card[data-engagement="%d"] [data-act]')]`, e.ID)
+	}
+	waitTrue(t, ctx, buttons(club)+`.length === 2`, "the cards")
+	for _, step := range []struct {
+		e    *regulars.Engagement
+		done string
+	}{{coffee, "Enabled ✓"}, {club, "Joined ✓"}} {
+		// The later card is used; the earlier one must follow.
+		testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](buttons(step.e)+`[1].click()`))
+		waitState(t, ctx, fmt.Sprintf(`(() => {
+			const b = %s;
+			return { ok: b.every((x) => x.textContent === %q && x.disabled), detail: JSON.stringify(b.map((x) => x.textContent + (x.disabled ? " (disabled)" : ""))) };
+		})()`, buttons(step.e), step.done), "both cards of "+step.e.Name+" saying "+step.done)
 	}
 }

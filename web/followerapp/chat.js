@@ -444,6 +444,14 @@ export async function chatScreen({ h, show, toast }, channelID) {
         try {
           await chatAPI.act(conv.id, m.seq);
           action.textContent = doneLabel;
+          // The same coupon or program sent earlier or again in the
+          // thread is done too: its card says so instead of offering it.
+          if (e.kind !== "message") {
+            for (const other of list.querySelectorAll(`.chat-card[data-engagement="${e.id}"] button[data-act]`)) {
+              other.disabled = true;
+              other.textContent = doneLabel;
+            }
+          }
           if (body) {
             body.hidden = false;
             action.hidden = true; // the message shows: nothing more to open
