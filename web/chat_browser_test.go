@@ -111,9 +111,11 @@ func TestChatFlowInThreeBrowsers(t *testing.T) {
 	// B opens it from "All active", sees A as the owner, tries, is warned
 	// with A's name and takes it over.
 	testenv.WaitText(t, b, "#tab-active .count", "1")
-	// (The list is drawn again as the tab opens and as events come: the
-	// row is looked up again if it was replaced under the click.)
+	// (A tab is a page of its own: the row is clicked on the new page,
+	// not on the one being left. Events redraw the list: the row is looked
+	// up again if it was replaced under the click.)
 	testenv.Do(t, b, chromedp.Click(`#tab-active`))
+	waitTrue(t, b, `location.search.includes("tab=active") && document.readyState === "complete"`, "the All active tab open")
 	testenv.Click(t, b, row)
 	testenv.Do(t, b, chromedp.WaitVisible(`#composer-text`))
 	chatReady(t, b)
