@@ -2,10 +2,13 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -234,4 +237,125 @@ func TestBrowserFollowerChatCardsOfTheSameOfferAgree(t *testing.T) {
 			return { ok: b.every((x) => x.textContent === %q && x.disabled), detail: JSON.stringify(b.map((x) => x.textContent + (x.disabled ? " (disabled)" : ""))) };
 		})()`, buttons(step.e), step.done), "both cards of "+step.e.Name+" saying "+step.done)
 	}
+}
+
+// axNodes is the page's accessibility tree, as a screen reader gets it.
+func axNodes(t *testing.T, ctx context.Context) []*accessibility.Node {
+	t.Helper()
+	res, err := chromedp.Call(ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Nodes
+}
+
+// axString is an accessibility value as text.
+func axString(v *accessibility.Value) string {
+	if v == nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v.Value, &s) != nil {
+		return string(v.Value)
+	}
+	return s
+}
+
+// What a screen reader hears of the chat: opening it, or loading earlier
+// messages, does not read the whole history out (the view and the thread
+// were live regions, so every message loaded was announced); a message
+// that comes while it is open is, with who wrote it; the follower's own
+// messages say they are theirs; a card's button names its coupon; the
+// Chats list says a count is of unread messages.
+func TestBrowserFollowerChatScreenReader(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "Hello")
+	for i := range 110 {
+		c.agentSays(t, conv, fmt.Sprintf("Old news %d", i+1))
+	}
+	coffee := c.coupon(t, "Free coffee", regulars.CouponSpec{RedemptionType: regulars.RedeemClick, PerFollower: 1})
+	c.agentCard(t, conv, coffee)
+	ctx := testenv.Browser(t)
+	c.openApp(t, ctx, 390, 844, "#/chats", "")
+	row := fmt.Sprintf(`#conversations [data-conversation="%d"]`, conv)
+	testenv.WaitText(t, ctx, row, "Free coffee")
+	var rowName string
+	for _, n := range axNodes(t, ctx) {
+		if axString(n.Role) == "link" && strings.Contains(axString(n.Name), c.w.Channel.Name) {
+			rowName = axString(n.Name)
+		}
+	}
+	if !strings.Contains(rowName, "111 unread") {
+		t.Errorf("the conversation's row reads %q, want its count said as unread", rowName)
+	}
+
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "`+c.chatRoute()+`"`))
+	testenv.WaitText(t, ctx, "#chat-messages", "Old news 110")
+	// live regions holding the history: announced as it loads.
+	const liveAround = `[...document.querySelectorAll("#chat-messages > li")].filter((li) =>
+		li.closest('[aria-live]:not([aria-live="off"]), [role="log"], [role="status"], [role="alert"], [role="marquee"]')).length`
+	if n := testenv.Run(t, ctx, chromedp.Evaluate[int](liveAround)); n != 0 {
+		t.Errorf("%d messages of the history opened sit in a live region (read out as they load)", n)
+	}
+	testenv.Click(t, ctx, `#chat-earlier`)
+	testenv.WaitText(t, ctx, "#chat-messages", "Hello")
+	if n := testenv.Run(t, ctx, chromedp.Evaluate[int](liveAround)); n != 0 {
+		t.Errorf("%d messages after Earlier messages sit in a live region", n)
+	}
+	mine := testenv.Run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#chat-messages .bubble.mine").textContent`))
+	if !strings.HasPrefix(mine, "You") {
+		t.Errorf("the follower's own message reads %q, not saying it is theirs", mine)
+	}
+	var described string
+	for _, n := range axNodes(t, ctx) {
+		if axString(n.Role) == "button" && axString(n.Name) == "Enable the coupon" {
+			described = axString(n.Description)
+		}
+	}
+	if described != "Free coffee" {
+		t.Errorf("the card's button is described %q, want the coupon's name", described)
+	}
+
+	c.agentSays(t, conv, "Anything else today?")
+	waitState(t, ctx, `(() => {
+		const live = [...document.querySelectorAll('[aria-live="polite"], [aria-live="assertive"], [role="status"], [role="log"]')]
+			.filter((r) => !r.closest("[hidden]") && r.textContent.includes("Anything else today?"));
+		return { ok: live.length === 1 && live[0].textContent.includes(`+fmt.Sprintf("%q", c.w.Owner.Name)+`), detail: JSON.stringify(live.map((r) => r.id + ": " + r.textContent.slice(0, 120))) };
+	})()`, "the new message announced with its author")
+}
+
+// Earlier messages works from the keyboard: pressed with Enter, the focus
+// stays on it while pages remain, and with the last page (the button
+// goes) moves to the oldest message, not to the top of the document
+// (where the next Tab starts over from the app's bar).
+func TestBrowserFollowerChatEarlierMessagesKeepsTheKeyboardFocus(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	conv := c.followerSays(t, "message 1")
+	for i := 2; i <= 230; i++ {
+		if _, _, err := c.srv.App.FollowerSendTo(context.Background(), c.fan.Actor, conv, app.FollowerMessage{Text: fmt.Sprintf("message %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := testenv.Browser(t)
+	c.openChat(t, ctx, 390, 844)
+	testenv.WaitText(t, ctx, "#chat-messages", "message 230")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector(".chat-screen .back").focus()`), chromedp.KeyEvent(kb.Tab))
+	focused := `(() => { const e = document.activeElement; return e.id || e.tagName + " " + (e.dataset.seq || ""); })()`
+	if got := testenv.Run(t, ctx, chromedp.Evaluate[string](focused)); got != "chat-earlier" {
+		t.Fatalf("Tab from the link back goes to %q, want Earlier messages", got)
+	}
+	testenv.Do(t, ctx, chromedp.KeyEvent(kb.Enter))
+	testenv.WaitText(t, ctx, `#chat-messages [data-seq="31"]`, "message 31")
+	if got := testenv.Run(t, ctx, chromedp.Evaluate[string](focused)); got != "chat-earlier" {
+		t.Errorf("after a page of earlier messages the focus is on %q, want Earlier messages still", got)
+	}
+	testenv.Do(t, ctx, chromedp.KeyEvent(kb.Enter))
+	testenv.WaitText(t, ctx, `#chat-messages [data-seq="1"]`, "message 1")
+	waitTrue(t, ctx, `document.getElementById("chat-earlier").hidden`, "Earlier messages going with none left")
+	waitState(t, ctx, `(() => {
+		const e = document.activeElement;
+		return { ok: e.matches("#chat-messages > li") && e.dataset.seq === "1", detail: "the focus is on " + e.tagName + "#" + e.id + " " + (e.dataset.seq || "") };
+	})()`, "the focus on the oldest message")
 }

@@ -269,7 +269,7 @@ export async function chatsScreen({ h, show }) {
           // (bdi: a right-to-left message reads so after "You: ")
           h("span", { class: "muted small preview" }, c.last_author === "follower" ? "You: " : "", h("bdi", {}, c.last_preview))),
         h("span", { class: "small muted" }, fmtTime(c.last_message_at)),
-        c.unread ? h("span", { class: "count" }, c.unread) : null)));
+        c.unread ? [h("span", { class: "count" }, c.unread), h("span", { class: "sr-only" }, " unread")] : null)));
     list.hidden = conversations.length === 0;
     none.hidden = conversations.length > 0;
   };
@@ -300,7 +300,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
       throw err;
     });
   }
-  const list = h("ol", { class: "chat-messages plain", id: "chat-messages", "aria-live": "polite" });
+  // Not a live region: a screen reader would read the whole history out
+  // as it loads (and each page of Earlier messages). What others write
+  // while the chat is open is said by announce instead.
+  const list = h("ol", { class: "chat-messages plain", id: "chat-messages" });
+  const announce = h("p", { class: "sr-only", id: "chat-announce", "aria-live": "polite" });
   const typing = h("p", { class: "typing small muted", id: "typing" });
   // No maxlength: it counts UTF-16 units (an emoji is two) and cuts a
   // paste silently; the length is checked as the server counts it.
@@ -338,7 +342,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // (Not shown: the follower went on to another screen while this one
   // loaded; it must not follow, mark read or listen.)
   if (show(channel.name, h("div", { class: "chat-screen" },
-    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), earlier, list, empty, typing, foot)) === false) return;
+    h("a", { class: "small back", href: `#/channel/${channelID}` }, "← ", channel.name), earlier, list, empty, typing, foot, announce)) === false) return;
 
   // The page scrolls (not the list). The thread stays pinned to its end
   // while pictures load and messages come, unless the follower scrolls
@@ -399,6 +403,13 @@ export async function chatScreen({ h, show, toast }, channelID) {
     if (live) keep();
     if (live && !pinned && m.author !== "follower") below.hidden = false;
     if (m.author === "agent") typing.textContent = "";
+    if (live && m.author !== "follower") announce.textContent = spoken(m);
+  };
+  // spoken is what a screen reader says of a message that comes.
+  const spoken = (m) => {
+    if (m.kind === "system") return m.text;
+    const what = [m.engagement && `${m.engagement.kind}: ${m.engagement.name}`, m.attachment && `file ${m.attachment.name}`, m.text].filter(Boolean).join(". ");
+    return `${m.agent?.name || channel.name}: ${what}`;
   };
 
   function bubble(m) {
@@ -416,8 +427,10 @@ export async function chatScreen({ h, show, toast }, channelID) {
     }
     if (m.engagement) parts.push(card(m));
     if (m.text) parts.push(h("p", { dir: "auto" }, linkify(m.text)));
+    // Who wrote it, for a screen reader (the agent's name shows under the text).
+    const who = m.author === "follower" ? h("span", { class: "sr-only" }, "You: ") : null;
     return h("li", { class: "bubble " + (m.author === "follower" ? "mine" : "theirs"), "data-seq": m.seq },
-      ...parts, h("span", { class: "small muted" }, (m.author === "agent" ? (m.agent?.name || "") + " · " : "") + fmtTime(m.created_at)));
+      who, ...parts, h("span", { class: "small muted" }, (m.author === "agent" ? (m.agent?.name || "") + " · " : "") + fmtTime(m.created_at)));
   }
 
   function card(m) {
@@ -464,9 +477,13 @@ export async function chatScreen({ h, show, toast }, channelID) {
         }
       });
     }
+    // The button says what it does; which coupon or program, from the
+    // card's name (several cards give several "Enable the coupon").
+    const nameID = `card-${m.seq}-name`;
+    if (action.tagName === "BUTTON") action.setAttribute("aria-describedby", nameID);
     return h("div", { class: "card chat-card", "data-engagement": e.id },
       e.image_url ? h("img", { class: "card-img", src: e.image_url, alt: "", onload: keep }) : null,
-      h("span", { class: "kind" }, e.kind), h("strong", { dir: "auto" }, e.name),
+      h("span", { class: "kind" }, e.kind), h("strong", { dir: "auto", id: nameID }, e.name),
       e.description ? h("p", { class: "small muted", dir: "auto" }, e.description) : null, body, action);
   }
 
@@ -494,8 +511,14 @@ export async function chatScreen({ h, show, toast }, channelID) {
     if (off.signal.aborted) return; // left while it loaded
     res.items.forEach((m) => add(m, false));
     earlier.hidden = !res.more;
+    // (Busy, not disabled, while a page loads: a disabled button loses
+    // the keyboard's focus to the document. Gone with the last page, the
+    // focus goes to the oldest message.)
+    let loadingEarlier = false;
     earlier.addEventListener("click", async () => {
-      earlier.disabled = true;
+      if (loadingEarlier) return;
+      loadingEarlier = true;
+      earlier.setAttribute("aria-busy", "true");
       try {
         const page = await chatAPI.messages(conv.id, Math.min(...seqs));
         const from = scroller.scrollHeight - window.scrollY;
@@ -503,11 +526,20 @@ export async function chatScreen({ h, show, toast }, channelID) {
         page.items.forEach((m) => add(m, false));
         window.scrollTo({ top: scroller.scrollHeight - from, behavior: "instant" });
         lastY = window.scrollY;
-        earlier.hidden = !page.more;
+        if (!page.more) {
+          const focused = document.activeElement === earlier;
+          earlier.hidden = true;
+          const oldest = list.firstElementChild;
+          if (focused && oldest) {
+            oldest.tabIndex = -1;
+            oldest.focus({ preventScroll: true });
+          }
+        }
       } catch (err) {
         toast(reasonOf(err), "error");
       } finally {
-        earlier.disabled = false;
+        loadingEarlier = false;
+        earlier.removeAttribute("aria-busy");
       }
     });
     pinned = true;
