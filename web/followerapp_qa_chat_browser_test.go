@@ -359,3 +359,30 @@ func TestBrowserFollowerChatEarlierMessagesKeepsTheKeyboardFocus(t *testing.T) {
 		return { ok: e.matches("#chat-messages > li") && e.dataset.seq === "1", detail: "the focus is on " + e.tagName + "#" + e.id + " " + (e.dataset.seq || "") };
 	})()`, "the focus on the oldest message")
 }
+
+// A chat can be started from the Chats list (as the spec has it, "from
+// the channel page or their conversations list"): it offers the channels
+// followed whose chat is on and that have no conversation yet; the
+// first message moves the channel from there to the conversations.
+func TestBrowserFollowerChatStartsFromTheChatsList(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	bg := context.Background()
+	conv := c.followerSays(t, "Hello A")
+	if _, err := c.srv.App.Follow(bg, c.fan.Actor, c.w.OtherChannel.ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testenv.Browser(t)
+	c.openApp(t, ctx, 360, 740, "#/chats", "")
+	testenv.WaitText(t, ctx, fmt.Sprintf(`#conversations [data-conversation="%d"]`, conv), "You: Hello A")
+	offered := `[...document.querySelectorAll("#chat-start:not([hidden]) a[data-channel]")].map((a) => Number(a.dataset.channel))`
+	waitTrue(t, ctx, fmt.Sprintf(`JSON.stringify(%s) === "[%d]"`, offered, c.w.OtherChannel.ID), "the other channel offered to start a chat with")
+	testenv.Screenshot(t, ctx, "start")
+	testenv.Click(t, ctx, fmt.Sprintf(`#chat-start a[data-channel="%d"]`, c.w.OtherChannel.ID))
+	testenv.WaitText(t, ctx, "#chat-empty", "Write to "+c.w.OtherChannel.Name)
+	testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "Hello B"), chromedp.KeyEvent(kb.Enter))
+	testenv.WaitText(t, ctx, "#chat-messages .bubble.mine[data-seq]", "Hello B")
+	testenv.Do(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "#/chats"`))
+	testenv.WaitText(t, ctx, "#conversations", "You: Hello B")
+	waitTrue(t, ctx, `document.getElementById("chat-start").hidden`, "nothing more to start a chat with")
+}

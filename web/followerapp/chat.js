@@ -259,10 +259,26 @@ function enablesItself(c) {
 // messages come (see news).
 export async function chatsScreen({ h, show }) {
   // Fetched unless the list is known and kept current.
-  if (!listed || connection()?.state !== "live") await (fetching || refresh());
+  // The channels followed are asked too: a chat can be started from here
+  // (without them, the list shows alone).
+  const [follows] = await Promise.all([
+    call("GET", "/follows").then((r) => r.items.map((f) => f.channel), () => []),
+    !listed || connection()?.state !== "live" ? fetching || refresh() : null,
+  ]);
   const list = h("div", { class: "stack", id: "conversations" });
   const none = h("p", { class: "muted" }, "No chats yet. Open a channel you follow and write to it.");
+  const startList = h("div", { class: "stack" });
+  const start = h("section", { class: "stack", id: "chat-start", "aria-labelledby": "chat-start-title" },
+    h("h3", { id: "chat-start-title" }, "Start a chat"), startList);
   const render = () => {
+    // Followed, chat on, no conversation yet.
+    const fresh = follows.filter((ch) => ch.following && ch.chat_enabled && !conversations.some((c) => c.channel.id === ch.id));
+    startList.replaceChildren(...fresh.map((ch) =>
+      h("a", { class: "card row start-chat", href: `#/chat/${ch.id}`, "data-channel": ch.id },
+        ch.logo_url ? h("img", { class: "logo", src: ch.logo_url, alt: "" }) : h("span", { class: "logo empty", "aria-hidden": "true" }, ch.name.slice(0, 1)),
+        h("span", { class: "grow" }, h("strong", {}, ch.name), h("span", { class: "muted small" }, "Write to its team")))));
+    start.hidden = fresh.length === 0;
+    none.textContent = fresh.length ? "No chats yet." : "No chats yet. Open a channel you follow and write to it.";
     list.replaceChildren(...conversations.map((c) =>
       h("a", { class: "card row conversation", href: `#/chat/${c.channel.id}`, "data-conversation": c.id },
         h("span", { class: "grow" }, h("strong", {}, c.channel.name),
@@ -274,7 +290,7 @@ export async function chatsScreen({ h, show }) {
     none.hidden = conversations.length > 0;
   };
   render();
-  if (show("Chats", h("div", { class: "pad stack" }, list, none)) === false) return; // gone on meanwhile
+  if (show("Chats", h("div", { class: "pad stack" }, list, none, start)) === false) return; // gone on meanwhile
   showList = render;
   window.addEventListener("hashchange", () => {
     if (showList === render) showList = null;
