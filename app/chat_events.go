@@ -88,6 +88,11 @@ func (a *App) signInsEnded(ctx context.Context, topic string) {
 	}
 }
 
+// accessChanged tells every node that what the topic's staff may do
+// changed (a role's levels, a user's role): their connections sign in
+// again at once, taking the new levels, and close where the chat is gone.
+func (a *App) accessChanged(ctx context.Context, topic string) { a.signInsEnded(ctx, topic) }
+
 // publishRevoked tells every node to close the connections on topic.
 func (a *App) publishRevoked(ctx context.Context, topic string) {
 	if err := a.Bus.Publish(ctx, events.Event{Topic: topic, Value: &ChatEvent{Type: EventRevoked}}); err != nil {

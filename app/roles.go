@@ -114,6 +114,11 @@ func (a *App) UpdateRole(ctx context.Context, actor *Actor, id int64, in RoleInp
 	if err := a.DB.UpdateRole(ctx, r); err != nil {
 		return nil, err
 	}
+	if r.PartnerID != 0 {
+		// Those holding it are among the partner's agents: their open
+		// connections take the new levels now, not at their next check.
+		a.accessChanged(ctx, PartnerTopic(r.PartnerID))
+	}
 	return r, nil
 }
 

@@ -192,9 +192,13 @@ func (a *App) UpdateUser(ctx context.Context, actor *Actor, id int64, in UserInp
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	moved := in.RoleID != u.RoleID
 	u.Name, u.Email, u.Phone, u.RoleID = in.Name, in.Email, in.Phone, in.RoleID
 	if err := a.DB.UpdateUser(ctx, u); err != nil {
 		return nil, err
+	}
+	if moved {
+		a.accessChanged(ctx, UserTopic(u.ID))
 	}
 	return u, nil
 }
@@ -320,5 +324,11 @@ func (a *App) TransferOwnership(ctx context.Context, actor *Actor, toID int64, p
 	if to.Status != regulars.UserActive {
 		return regulars.Errorf(regulars.ECONFLICT, "%s must have signed in before becoming the Account owner.", to.Name)
 	}
-	return a.DB.TransferOwnership(ctx, actor.User, to, actor.Role.ID, to.RoleID)
+	if err := a.DB.TransferOwnership(ctx, actor.User, to, actor.Role.ID, to.RoleID); err != nil {
+		return err
+	}
+	// Both changed roles: the former owner's connections take their new one.
+	a.accessChanged(ctx, UserTopic(actor.User.ID))
+	a.accessChanged(ctx, UserTopic(to.ID))
+	return nil
 }

@@ -184,6 +184,21 @@ func (c *conn) recheck(ctx context.Context) bool {
 	return true
 }
 
+// expire makes the next request re-check the sign-in (fresh).
+func (c *conn) expire() {
+	for {
+		old := c.identity()
+		if old == nil || old.checked.IsZero() {
+			return
+		}
+		stale := *old
+		stale.checked = time.Time{}
+		if c.who.CompareAndSwap(old, &stale) {
+			return
+		}
+	}
+}
+
 // fresh re-checks the sign-in before a request when the last check is
 // older than Recheck.
 func (c *conn) fresh() *identity {

@@ -230,9 +230,13 @@ func (h *Hub) deliver(topic string, ev events.Event) {
 		}
 		return
 	case app.EventRecheck:
-		// Sessions or tokens ended: those connections signed in by one
-		// close (recheck does), the others go on.
+		// Sessions or tokens ended, or roles changed: those connections
+		// signed in by an ended one close (recheck does), the others go on
+		// with their levels as they are now. Until the recheck is done, a
+		// request checks the sign-in itself (fresh) instead of acting on
+		// the old levels.
 		for _, c := range conns {
+			c.expire()
 			go c.recheck(c.ctx)
 		}
 		return
