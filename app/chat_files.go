@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"strings"
+	"unicode"
 
 	"regulars"
 	"regulars/files"
@@ -85,7 +88,7 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 		return nil, field("Send a picture (JPEG, PNG, GIF or WebP) or a PDF.")
 	}
 	ext := regulars.ChatContentTypes[ctype]
-	att := &regulars.ChatAttachment{PartnerID: partnerID, ContentType: ctype, Name: regulars.CleanFileName(up.Name, ext),
+	att := &regulars.ChatAttachment{PartnerID: partnerID, ContentType: ctype, Name: attachmentName(up.Name, ctype),
 		StorageKey: fmt.Sprintf("chat/%d/%s%s", partnerID, NewSecret(""), ext)}
 	size, err := a.Files.Put(ctx, att.StorageKey, &limitedReader{r: io.MultiReader(bytes.NewReader(head), up.Body), n: a.MaxAttachment()})
 	if errors.Is(err, errTooLarge) {
@@ -96,6 +99,28 @@ func (a *App) receive(ctx context.Context, partnerID int64, up Upload) (*regular
 	}
 	att.Size = size
 	return att, nil
+}
+
+// attachmentName is the name a received file is shown and downloaded
+// under: CleanFileName's, without the bidirectional controls that make
+// "invoice\u202Efdp.html" read "invoicelmth.pdf", and ending in an
+// extension of the type its bytes are. Named otherwise (menu.html for a
+// PDF), the type's extension is added, so that a download opens as what
+// it is and not as what its name claims.
+func attachmentName(name, ctype string) string {
+	ext := regulars.ChatContentTypes[ctype]
+	name = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = regulars.CleanFileName(name, ext)
+	got := strings.ToLower(path.Ext(name))
+	if got == ext || (ctype == "image/jpeg" && got == ".jpeg") {
+		return name
+	}
+	return name + ext
 }
 
 // storeAttachment counts a received file against the partner's storage
