@@ -485,8 +485,22 @@ function start(root) {
     try {
       if (!text.value) text.value = sessionStorage.getItem(draftKey) || "";
     } catch {}
+    // A tap or click on Send leaves the focus in the text box, as Enter
+    // does: a phone's keyboard stays up for the next message. The focus
+    // does not move on the press; where a browser moves it all the same
+    // (a touch), the submit puts it back.
+    const sendButton = doc.getElementById("send");
+    let typing = false; // the text box had the focus when Send was pressed
+    sendButton?.addEventListener("pointerdown", () => {
+      typing = doc.activeElement === text;
+    });
+    sendButton?.addEventListener("mousedown", (e) => {
+      if (doc.activeElement === text) e.preventDefault();
+    });
     composer.addEventListener("submit", async (e) => {
       e.preventDefault();
+      if (e.submitter === sendButton && typing) text.focus({ preventScroll: true });
+      typing = false;
       const value = text.value.trim();
       if (!value) return text.focus();
       text.value = "";
