@@ -547,7 +547,7 @@ func (x *API) myChatMessages(r *http.Request, _ noBody) (ChatMessageList, error)
 	if err != nil {
 		return ChatMessageList{}, err
 	}
-	done, err := x.app.CardsDone(r.Context(), fa.Follower.ID, cards)
+	done, err := x.app.CardsDone(r.Context(), fa.Follower.ID, id, cards)
 	if err != nil {
 		return ChatMessageList{}, err
 	}

@@ -120,7 +120,7 @@ type EngagementCard struct {
 	Program     *ProgramInfo `json:"program" doc:"loyalty programs only"`
 	Text        string       `json:"text,omitempty" doc:"messages only: what the message says"`
 	Link        string       `json:"link,omitempty" doc:"messages only: where to read more"`
-	Done        bool         `json:"done,omitempty" doc:"the follower already did what the card offers (the coupon is enabled and not yet used, the program joined): on their side of a card, and in the agents' list of engagements to send (a coupon sent again reminds them of it)"`
+	Done        bool         `json:"done,omitempty" doc:"the follower already did what the card offers (the coupon is enabled and not yet used, the program joined, the message opened from a card of this conversation): on their side of a card, and in the agents' list of engagements to send (a coupon sent again reminds them of it)"`
 }
 
 // MarkCardsDone marks the cards among items that done (CardsDone) says

@@ -28,11 +28,24 @@ func (a *App) MessageCards(ctx context.Context, tenantID int64, msgs []*regulars
 
 // CardsDone reports which of cards the follower has already acted on, so
 // that the card shows it instead of offering the action again: a coupon
-// they have enabled and not used yet, a program they have joined. (A
-// message card can be opened again: it is never done.)
-func (a *App) CardsDone(ctx context.Context, followerID int64, cards map[int64]*regulars.Engagement) (map[int64]bool, error) {
+// they have enabled and not used yet, a program they have joined, and a
+// message they opened from a card of conversationID (the thread says so:
+// the card shows the message, open). conversationID 0 leaves messages
+// undone.
+func (a *App) CardsDone(ctx context.Context, followerID, conversationID int64, cards map[int64]*regulars.Engagement) (map[int64]bool, error) {
 	done := map[int64]bool{}
 	for id, e := range cards {
+		if e.Kind == regulars.KindMessage {
+			if conversationID == 0 {
+				continue
+			}
+			opened, err := a.DB.HasChatActivity(ctx, conversationID, e.ID)
+			if err != nil {
+				return nil, err
+			}
+			done[id] = opened
+			continue
+		}
 		act, mem, err := a.cardDone(ctx, followerID, e)
 		if err != nil {
 			return nil, err

@@ -119,7 +119,7 @@ func (a *App) AvailableEngagements(ctx context.Context, actor *Actor, id int64, 
 			}
 		}
 	}
-	enabled, err = a.CardsDone(ctx, f.ID, coupons)
+	enabled, err = a.CardsDone(ctx, f.ID, 0, coupons)
 	if err != nil {
 		return nil, nil, err
 	}

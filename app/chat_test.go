@@ -662,14 +662,14 @@ func TestEngagementCard(t *testing.T) {
 		if err != nil || cards[coupon.ID] == nil {
 			t.Fatalf("cards %v %v", cards, err)
 		}
-		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, cards); err != nil || got[coupon.ID] {
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, 0, cards); err != nil || got[coupon.ID] {
 			t.Fatalf("done before enabling: %v %v", got, err)
 		}
 		done, err := e.a.ActOnCard(e.ctx, e.follower, c.ID, card.Seq)
 		if err != nil || done.Activation == nil {
 			t.Fatalf("enable from the chat: %+v %v", done, err)
 		}
-		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, cards); err != nil || !got[coupon.ID] {
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, 0, cards); err != nil || !got[coupon.ID] {
 			t.Fatalf("done after enabling: %v %v", got, err)
 		}
 		if got := e.thread(ann, c.ID); got[len(got)-1] != "[activity] Mia enabled the coupon Free coffee" {
@@ -763,6 +763,10 @@ func TestMessageCardOpensOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		cards := map[int64]*regulars.Engagement{msg.ID: msg}
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, c.ID, cards); err != nil || got[msg.ID] {
+			t.Fatalf("done before opening: %v %v", got, err)
+		}
 		for range 3 {
 			done, err := e.a.ActOnCard(e.ctx, e.follower, c.ID, card.Seq)
 			if err != nil || done == nil || done.Engagement.ID != msg.ID {
@@ -777,6 +781,14 @@ func TestMessageCardOpensOnce(t *testing.T) {
 		}
 		if lines != 1 {
 			t.Errorf("%d lines say Mia opened the message, want 1: %q", lines, e.thread(ann, c.ID))
+		}
+		// Opened, its cards in this thread show it open (after a reload
+		// too); a thread where it was not opened still offers it.
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, c.ID, cards); err != nil || !got[msg.ID] {
+			t.Fatalf("done after opening: %v %v", got, err)
+		}
+		if got, err := e.a.CardsDone(e.ctx, e.follower.Follower.ID, c.ID+1000, cards); err != nil || got[msg.ID] {
+			t.Fatalf("done in another conversation: %v %v", got, err)
 		}
 	})
 }

@@ -585,7 +585,7 @@ func (c *conn) sync(who *identity, req *request) error {
 		out.Messages[i] = api.MessageOut(m, cards[m.EngagementID], who.staff != nil)
 	}
 	if who.follower != nil {
-		done, err := c.hub.app.CardsDone(c.ctx, who.follower.Follower.ID, cards)
+		done, err := c.hub.app.CardsDone(c.ctx, who.follower.Follower.ID, conv.ID, cards)
 		if err != nil {
 			return err
 		}

@@ -71,6 +71,14 @@ func TestBrowserFollowerChatMessageCardOpensToTheMessage(t *testing.T) {
 	}
 	testenv.WaitText(t, ctx, "#chat-messages", "You opened Autumn menu")
 	testenv.Screenshot(t, ctx, "message card")
+
+	// Opened, it stays open: after a reload the card shows the message,
+	// not Open again.
+	testenv.Do(t, ctx, chromedp.Reload())
+	testenv.WaitText(t, ctx, card, "Pumpkin spice is back.")
+	if n := testenv.Run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+card+` [data-act]').length`)); n != 0 {
+		t.Errorf("after a reload the opened card offers Open again (%d buttons)", n)
+	}
 }
 
 // A picture that could not go out (the network failed) can be sent again

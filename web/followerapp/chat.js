@@ -461,7 +461,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
         e.link ? h("a", { href: e.link, rel: "noopener", target: "_blank" }, "Read more") : null)
       : null;
     let action;
-    if (e.done === true) {
+    if (e.done === true && body) {
+      // Opened already (here, or before a reload): the message shows.
+      body.hidden = false;
+      action = null;
+    } else if (e.done === true) {
       // Acted on already (the coupon is enabled, the program joined).
       action = h("button", { class: "btn primary", "data-act": m.seq, disabled: true }, doneLabel);
     } else if (by) {
@@ -496,7 +500,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     // The button says what it does; which coupon or program, from the
     // card's name (several cards give several "Enable the coupon").
     const nameID = `card-${m.seq}-name`;
-    if (action.tagName === "BUTTON") action.setAttribute("aria-describedby", nameID);
+    if (action?.tagName === "BUTTON") action.setAttribute("aria-describedby", nameID);
     return h("div", { class: "card chat-card", "data-engagement": e.id },
       e.image_url ? h("img", { class: "card-img", src: e.image_url, alt: "", onload: keep }) : null,
       h("span", { class: "kind" }, e.kind), h("strong", { dir: "auto", id: nameID }, e.name),
