@@ -86,9 +86,16 @@ func (a *App) UpdateChannel(ctx context.Context, actor *Actor, id int64, in Chan
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	switched := c.ChatEnabled != in.ChatEnabled
 	c.Name, c.Description, c.Welcome, c.ChatEnabled = in.Name, in.Description, in.Welcome, in.ChatEnabled
 	defer a.catalogChanged()
-	return c, a.DB.UpdateChannel(ctx, c)
+	if err := a.DB.UpdateChannel(ctx, c); err != nil {
+		return nil, err
+	}
+	if switched && c.Status == regulars.ChannelActive {
+		a.publishChannel(ctx, c, 0, false)
+	}
+	return c, nil
 }
 
 // PublishChannel makes a draft channel visible to followers.

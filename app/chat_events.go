@@ -22,6 +22,10 @@ func FollowerTopic(followerID int64) string { return "follower:" + strconv.Forma
 // UserTopic carries events about one staff user's connections.
 func UserTopic(userID int64) string { return "user:" + strconv.FormatInt(userID, 10) }
 
+// FollowersTopic carries to every follower app of a tenant what concerns
+// all of them: a channel's chat switched on or off.
+func FollowersTopic(tenantID int64) string { return "followers:" + strconv.FormatInt(tenantID, 10) }
+
 // Chat event types.
 const (
 	EventMessage = "message" // a new message (and the conversation after it)
@@ -30,6 +34,7 @@ const (
 	EventRevoked = "revoked" // the user's or follower's access ended: close
 	EventRecheck = "recheck" // some of their sign-ins ended: connections check theirs again
 	EventProfile = "profile" // a follower's name changed: agents show the new one
+	EventChannel = "channel" // (followers) a channel's chat switched, or it was followed or unfollowed
 )
 
 // ChatEvent is what the app publishes on the bus about a conversation. The
@@ -55,6 +60,14 @@ type ChatEvent struct {
 	UserID int64  `json:"user_id,omitempty"`
 	Name   string `json:"name,omitempty"`
 	Seq    int64  `json:"seq,omitempty"`
+
+	// Channel events: which channel, whether it takes chat messages now
+	// and, sent to one follower, whether they follow it (nil when the
+	// event is for every follower of the tenant).
+	TenantID    int64 `json:"tenant_id,omitempty"`
+	ChannelID   int64 `json:"channel_id,omitempty"`
+	ChatEnabled bool  `json:"chat_enabled,omitempty"`
+	Following   *bool `json:"following,omitempty"`
 }
 
 // publish sends ev to the partner's agents and, unless staffOnly, to the
@@ -111,5 +124,27 @@ func (a *App) publishProfile(ctx context.Context, f *regulars.Follower) {
 	}
 	for _, p := range partners {
 		a.publish(ctx, &ChatEvent{Type: EventProfile, PartnerID: p, FollowerID: f.ID, Name: firstName(f)}, true)
+	}
+}
+
+// publishChannel tells follower apps that whether they can write to
+// channel c has changed: to followerID alone (their follow of it, now
+// following), or with followerID 0 to every follower of the tenant (its
+// chat switched on or off). An open chat with c swaps its composer for
+// the reason it cannot write, or back, without waiting for a refused send.
+func (a *App) publishChannel(ctx context.Context, c *regulars.Channel, followerID int64, following bool) {
+	ev := &ChatEvent{Type: EventChannel, TenantID: c.TenantID, ChannelID: c.ID, ChatEnabled: c.ChatEnabled}
+	topic := FollowersTopic(c.TenantID)
+	if followerID != 0 {
+		ev.FollowerID, ev.Following, topic = followerID, &following, FollowerTopic(followerID)
+	}
+	e, err := events.Encoded(a.Bus, events.Event{Value: ev})
+	if err != nil {
+		a.Log.Error("channel event", "err", err)
+		return
+	}
+	e.Topic = topic
+	if err := a.Bus.Publish(ctx, e); err != nil {
+		a.Log.Warn("publishing a channel event", "err", err)
 	}
 }

@@ -375,6 +375,9 @@ func (a *App) Follow(ctx context.Context, fa *FollowerActor, channelID int64) (*
 		return nil
 	})
 	a.followerChanged(fa.Follower.ID)
+	if err == nil {
+		a.publishChannel(ctx, c, fa.Follower.ID, true)
+	}
 	return f, err
 }
 
@@ -385,7 +388,7 @@ func (a *App) Unfollow(ctx context.Context, fa *FollowerActor, channelID int64) 
 		return err
 	}
 	defer a.followerChanged(fa.Follower.ID)
-	return a.DB.InTx(ctx, func(ctx context.Context) error {
+	err = a.DB.InTx(ctx, func(ctx context.Context) error {
 		ok, err := a.DB.Unfollow(ctx, c.ID, fa.Follower.ID, a.now())
 		if err != nil || !ok {
 			if err == nil {
@@ -396,6 +399,10 @@ func (a *App) Unfollow(ctx context.Context, fa *FollowerActor, channelID int64) 
 		return a.DB.AddActivity(ctx, &regulars.Activity{TenantID: c.TenantID, PartnerID: c.PartnerID, ChannelID: c.ID, FollowerID: fa.Follower.ID,
 			Kind: regulars.ActChannelUnfollowed, Text: "Unfollowed " + c.Name, CreatedAt: a.now()})
 	})
+	if err == nil {
+		a.publishChannel(ctx, c, fa.Follower.ID, false)
+	}
+	return err
 }
 
 // SetChannelNotifications switches a followed channel's notifications.

@@ -298,7 +298,7 @@ func (c *conn) run(who *identity, authErr error) {
 	if who.staff != nil {
 		c.topics = []string{app.PartnerTopic(who.staff.PartnerID()), app.UserTopic(who.staff.User.ID)}
 	} else {
-		c.topics = []string{app.FollowerTopic(who.follower.Follower.ID)}
+		c.topics = []string{app.FollowerTopic(who.follower.Follower.ID), app.FollowersTopic(who.follower.Tenant.ID)}
 	}
 	if !h.add(c) {
 		c.close(websocket.StatusGoingAway, "The server is restarting: reconnect.")

@@ -18,6 +18,10 @@
 //	{"type":"read","conversation_id":…,"author":…,"seq":…} someone read up to seq
 //	{"type":"typing","conversation_id":…,"author":…,"name":…}
 //	{"type":"profile","follower_id":…,"name":…}            (agents) a follower's new name
+//	{"type":"channel","channel":{"id":…,"chat_enabled":…,"following":…}}
+//	                                                       (followers) a channel's chat switched on or off
+//	                                                       (following left out: for every follower), or
+//	                                                       the follower followed or unfollowed it
 //	{"type":"resync"}                                      events may have been missed: catch up
 //
 // Messages of a conversation are numbered 1, 2, 3 … without gaps (seq). A
@@ -269,7 +273,7 @@ func allowed(who *identity, ev *app.ChatEvent) bool {
 	switch {
 	case who.staff != nil:
 		a := who.staff
-		if a.Partner == nil || a.PartnerID() != ev.PartnerID || !a.Can(regulars.FeatureChat, regulars.LevelView) {
+		if ev.Type == app.EventChannel || a.Partner == nil || a.PartnerID() != ev.PartnerID || !a.Can(regulars.FeatureChat, regulars.LevelView) {
 			return false
 		}
 		switch ev.Type {
@@ -280,6 +284,9 @@ func allowed(who *identity, ev *app.ChatEvent) bool {
 		}
 		return true
 	case who.follower != nil:
+		if ev.Type == app.EventChannel && ev.FollowerID == 0 {
+			return ev.TenantID == who.follower.Tenant.ID
+		}
 		if ev.FollowerID != who.follower.Follower.ID {
 			return false
 		}
@@ -310,6 +317,16 @@ type frame struct {
 	Fields         map[string]string `json:"fields,omitempty"`
 	Owner          *api.UserRef      `json:"owner,omitempty"`
 	ClientID       string            `json:"client_id,omitempty"`
+	Channel        *channelState     `json:"channel,omitempty"`
+}
+
+// channelState is what a channel event says: whether the channel takes
+// chat messages and, when the event is the follower's own, whether they
+// follow it.
+type channelState struct {
+	ID          int64 `json:"id"`
+	ChatEnabled bool  `json:"chat_enabled"`
+	Following   *bool `json:"following,omitempty"`
 }
 
 func encode(f *frame) []byte {
@@ -328,6 +345,9 @@ func eventFrame(ev *app.ChatEvent, forStaff bool) *frame {
 		if ev.Type == app.EventProfile {
 			f.FollowerID = ev.FollowerID
 		}
+	}
+	if ev.Type == app.EventChannel {
+		f.Channel = &channelState{ID: ev.ChannelID, ChatEnabled: ev.ChatEnabled, Following: ev.Following}
 	}
 	if ev.Conversation != nil {
 		c := api.ConversationOut(ev.Conversation, forStaff)

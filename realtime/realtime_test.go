@@ -46,6 +46,11 @@ type frame struct {
 	} `json:"conversation"`
 	Message  *message  `json:"message"`
 	Messages []message `json:"messages"`
+	Channel  *struct {
+		ID          int64 `json:"id"`
+		ChatEnabled bool  `json:"chat_enabled"`
+		Following   *bool `json:"following"`
+	} `json:"channel"`
 }
 
 type message struct {

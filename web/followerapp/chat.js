@@ -261,8 +261,9 @@ export async function chatsScreen({ h, show }) {
   // Fetched unless the list is known and kept current.
   // The channels followed are asked too: a chat can be started from here
   // (without them, the list shows alone).
-  const [follows] = await Promise.all([
-    call("GET", "/follows").then((r) => r.items.map((f) => f.channel), () => []),
+  const followed = () => call("GET", "/follows").then((r) => r.items.map((f) => f.channel), () => []);
+  let [follows] = await Promise.all([
+    followed(),
     !listed || connection()?.state !== "live" ? fetching || refresh() : null,
   ]);
   const list = h("div", { class: "stack", id: "conversations" });
@@ -292,8 +293,22 @@ export async function chatsScreen({ h, show }) {
   render();
   if (show("Chats", h("div", { class: "pad stack" }, list, none, start)) === false) return; // gone on meanwhile
   showList = render;
+  // A channel's chat switched, a channel followed or unfollowed on
+  // another device: Start a chat lists what can be started now.
+  const listener = {
+    event: async (f) => {
+      if (f.type !== "channel") return;
+      if (!follows.some((ch) => ch.id === f.channel.id) && !f.channel.following) return;
+      const now = await followed();
+      if (showList !== render) return;
+      follows = now;
+      render();
+    },
+  };
+  listeners.add(listener);
   window.addEventListener("hashchange", () => {
     if (showList === render) showList = null;
+    listeners.delete(listener);
   }, { once: true });
 }
 
@@ -346,7 +361,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
   const noticeFor = (ch) => !ch.following
     ? h("p", { class: "hint", id: "chat-follow" }, "Follow ", ch.name, " to chat with it.")
     : !ch.chat_enabled ? h("p", { class: "hint", id: "chat-off" }, ch.name, " does not take chat messages at the moment.") : null;
-  const notice = noticeFor(channel);
+  let notice = noticeFor(channel);
   // Until the first message (CSS hides it once the list has one).
   const empty = canWrite && h("p", { class: "chat-empty muted center", id: "chat-empty" }, "Write to ", channel.name, ": its team answers here.");
   // The foot stays above the tab bar: the connection's state, the
@@ -567,6 +582,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
     opened(conv, Math.max(0, ...seqs));
     read();
   }
+  let wasOffline = false;
   const listener = {
     message: (m) => {
       if (conv && m.conversation_id === conv.id) {
@@ -575,6 +591,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
       }
     },
     event: (f) => {
+      if (f.type === "channel" && f.channel?.id === channelID) writable(f.channel);
       // Started on another device meanwhile: it opens here.
       if (f.type === "message" && !conv && f.conversation?.channel?.id === channelID) started(f.conversation);
       if (f.type === "typing" && conv && f.conversation_id === conv.id) {
@@ -584,6 +601,9 @@ export async function chatScreen({ h, show, toast }, channelID) {
       }
     },
     state: (s) => {
+      // Back after a drop: what changed meanwhile was not told live.
+      if (s === "live" && wasOffline) recheck();
+      wasOffline = s === "offline";
       state.textContent = s === "offline" ? "Reconnecting…" : s === "closed" ? "Signed out." : "";
       state.hidden = !state.textContent;
     },
@@ -610,16 +630,40 @@ export async function chatScreen({ h, show, toast }, channelID) {
     toEnd();
     return li;
   };
-  // composerGone asks, after a refusal, whether the follower can still
-  // write (the chat may have been switched off, the channel unfollowed
-  // elsewhere) and if not puts the notice in the composer's place, as
-  // when the screen opened so.
-  const composerGone = async () => {
+  // recheck asks whether the follower can still write (after a refusal,
+  // or back from a drop: the chat may have been switched off, the channel
+  // unfollowed elsewhere) and shows the composer or the notice in its
+  // place, as when the screen opened so.
+  const recheck = async () => {
     const now = await call("GET", `/channels/${channelID}`).catch(() => null);
-    const instead = now && noticeFor(now.channel);
-    if (!instead || !form.isConnected) return;
-    tooLong.hidden = true;
-    form.replaceWith(instead);
+    if (now) writable(now.channel);
+  };
+  // writable shows the composer, or instead the reason the follower
+  // cannot write, as the channel now stands (ch: what changed of it).
+  // Told live (the chat switched off or on, the channel unfollowed or
+  // followed on another device), or after a refused send.
+  const writable = (ch) => {
+    if (off.signal.aborted) return;
+    if ("chat_enabled" in ch) channel.chat_enabled = ch.chat_enabled;
+    if ("following" in ch) channel.following = ch.following;
+    const instead = noticeFor(channel);
+    if (instead) {
+      if (notice?.isConnected && notice.id === instead.id) return; // says so already
+      tooLong.hidden = true;
+      const focused = form.contains(document.activeElement);
+      (form.isConnected ? form : notice)?.replaceWith(instead);
+      notice = instead;
+      announce.textContent = instead.textContent;
+      if (focused) {
+        // The keyboard's focus was in the composer: it goes to the reason.
+        instead.tabIndex = -1;
+        instead.focus({ preventScroll: true });
+      }
+    } else if (!form.isConnected) {
+      overLimit();
+      notice?.replaceWith(tooLong, form);
+      notice = null;
+    }
   };
   // failed turns a pending bubble into one that says it was not sent and
   // why, with a way to take it away, and to send it again (again) when a
@@ -627,7 +671,7 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // follower sent too fast. The try again goes with the same client id, so
   // that what reached the server after all is stored once.
   const failed = (li, err, again) => {
-    if (err?.code === "conflict") composerGone();
+    if (err?.code === "conflict") recheck();
     const clientID = li.dataset.client;
     li.classList.remove("pending");
     li.classList.add("failed");
