@@ -265,8 +265,11 @@ func (x *API) sendAgentMessage(r *http.Request, in AgentMessageSend) (Sent, erro
 		return Sent{}, err
 	}
 	actor := actorOf(r)
-	if err := x.app.AllowAgentSend(actor); err != nil {
-		return Sent{}, err
+	if old, err := x.app.AllowAgentSend(r.Context(), actor, id, in.ClientID); err != nil || old != nil {
+		if err != nil {
+			return Sent{}, err
+		}
+		return x.sent(r, actor, old)
 	}
 	m, err := x.app.SendAgentMessage(r.Context(), actor, id, app.AgentMessage{Text: in.Text, EngagementID: in.EngagementID, ClientID: in.ClientID, OvertakeFrom: in.OvertakeFrom})
 	if err != nil {
@@ -285,8 +288,11 @@ func (x *API) sendAgentAttachment(r *http.Request, body io.Reader) (Sent, error)
 		return Sent{}, err
 	}
 	q, actor := r.URL.Query(), actorOf(r)
-	if err := x.app.AllowAgentSend(actor); err != nil {
-		return Sent{}, err
+	if old, err := x.app.AllowAgentSend(r.Context(), actor, id, q.Get("client_id")); err != nil || old != nil {
+		if err != nil {
+			return Sent{}, err
+		}
+		return x.sent(r, actor, old)
 	}
 	m, err := x.app.SendAgentAttachment(r.Context(), actor, id, app.Upload{Name: q.Get("name"), Body: body},
 		app.AgentMessage{Text: q.Get("text"), ClientID: q.Get("client_id"), OvertakeFrom: overtake})
@@ -502,8 +508,11 @@ func (x *API) followerSend(r *http.Request, in FollowerMessageSend) (Sent, error
 	if err != nil {
 		return Sent{}, err
 	}
-	if err := x.app.AllowFollowerSend(followerOf(r)); err != nil {
-		return Sent{}, err
+	if c, old, err := x.app.AllowFollowerSend(r.Context(), followerOf(r), id, 0, in.ClientID); err != nil || old != nil {
+		if err != nil {
+			return Sent{}, err
+		}
+		return x.followerSent(r, c, old), nil
 	}
 	c, m, err := x.app.FollowerSend(r.Context(), followerOf(r), id, app.FollowerMessage{Text: in.Text, ClientID: in.ClientID})
 	if err != nil {
@@ -517,10 +526,13 @@ func (x *API) followerSendAttachment(r *http.Request, body io.Reader) (Sent, err
 	if err != nil {
 		return Sent{}, err
 	}
-	if err := x.app.AllowFollowerSend(followerOf(r)); err != nil {
-		return Sent{}, err
-	}
 	q := r.URL.Query()
+	if c, old, err := x.app.AllowFollowerSend(r.Context(), followerOf(r), id, 0, q.Get("client_id")); err != nil || old != nil {
+		if err != nil {
+			return Sent{}, err
+		}
+		return x.followerSent(r, c, old), nil
+	}
 	c, m, err := x.app.FollowerSendAttachment(r.Context(), followerOf(r), id, app.Upload{Name: q.Get("name"), Body: body}, q.Get("client_id"))
 	if err != nil {
 		return Sent{}, err

@@ -183,22 +183,71 @@ type AgentMessage struct {
 // errSendingTooFast refuses a message over the sender's rate (ChatSends).
 var errSendingTooFast = regulars.Errorf(regulars.ETOOMANY, "You are sending too fast. Wait a moment and send again.")
 
-// AllowAgentSend takes one of the agent's messages from their rate
-// (ChatSends), or refuses it; the WebSocket and the API call it before
-// sending, so the one limit holds over every connection and route.
-func (a *App) AllowAgentSend(actor *Actor) error {
-	if !a.ChatSends.Allow("user:" + strconv.FormatInt(actor.User.ID, 10)) {
-		return errSendingTooFast
+// AllowAgentSend takes one of the agent's messages to conversation convID
+// from their rate (ChatSends), or refuses it; the WebSocket and the API
+// call it before sending, so the one limit holds over every connection
+// and route. Over the rate, a send whose clientID names one of the
+// agent's messages stored before is not refused: it is a retry of a
+// message that reached the server, its answer lost, and it gets what was
+// stored (sent), as it would within the rate. Those look-ups are held to
+// a rate of their own, so that a flood over the rate does not reach the
+// database with each send.
+func (a *App) AllowAgentSend(ctx context.Context, actor *Actor, convID int64, clientID string) (sent *regulars.ChatMessage, err error) {
+	key := "user:" + strconv.FormatInt(actor.User.ID, 10)
+	if a.ChatSends.Allow(key) {
+		return nil, nil
 	}
-	return nil
+	if clientID == "" || !a.ChatSends.Allow("resent:"+key) {
+		return nil, errSendingTooFast
+	}
+	if _, err := a.Conversation(ctx, actor, convID); err != nil {
+		return nil, errSendingTooFast
+	}
+	old, err := a.DB.ChatMessageByClient(ctx, convID, clientID)
+	if err != nil || old.Author != regulars.AuthorAgent || old.UserID != actor.User.ID {
+		return nil, errSendingTooFast
+	}
+	return old, nil
 }
 
-// AllowFollowerSend is AllowAgentSend for a follower.
-func (a *App) AllowFollowerSend(fa *FollowerActor) error {
-	if !a.ChatSends.Allow("follower:" + strconv.FormatInt(fa.Follower.ID, 10)) {
-		return errSendingTooFast
+// AllowFollowerSend is AllowAgentSend for a follower writing to channel
+// channelID or, when it is 0, to conversation convID; a retry of a
+// message stored before gets it with its conversation.
+func (a *App) AllowFollowerSend(ctx context.Context, fa *FollowerActor, channelID, convID int64, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	key := "follower:" + strconv.FormatInt(fa.Follower.ID, 10)
+	if a.ChatSends.Allow(key) {
+		return nil, nil, nil
 	}
-	return nil
+	if clientID == "" || !a.ChatSends.Allow("resent:"+key) {
+		return nil, nil, errSendingTooFast
+	}
+	var (
+		c   *regulars.Conversation
+		err error
+	)
+	if channelID != 0 {
+		c, err = a.followerConversationWith(ctx, fa, channelID)
+	} else {
+		c, err = a.FollowerConversation(ctx, fa, convID)
+	}
+	if err != nil {
+		return nil, nil, errSendingTooFast
+	}
+	old, err := a.DB.ChatMessageByClient(ctx, c.ID, clientID)
+	if err != nil || old.Author != regulars.AuthorFollower {
+		return nil, nil, errSendingTooFast
+	}
+	return c, old, nil
+}
+
+// followerConversationWith is the follower's conversation with a channel
+// of their tenant (not found before their first message).
+func (a *App) followerConversationWith(ctx context.Context, fa *FollowerActor, channelID int64) (*regulars.Conversation, error) {
+	ch, err := a.DB.TenantChannel(ctx, fa.Tenant.ID, channelID)
+	if err != nil {
+		return nil, err
+	}
+	return a.DB.ConversationOf(ctx, ch.ID, fa.Follower.ID)
 }
 
 // checkClientID validates an idempotency key.

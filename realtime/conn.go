@@ -483,12 +483,23 @@ func (c *conn) handle(req *request) {
 	case "sync":
 		err = c.sync(who, req)
 	case "send":
+		var (
+			conv *regulars.Conversation
+			old  *regulars.ChatMessage
+		)
 		if who.staff != nil {
-			err = c.hub.app.AllowAgentSend(who.staff)
+			if old, err = c.hub.app.AllowAgentSend(c.ctx, who.staff, req.ConversationID, req.ClientID); old != nil {
+				conv, err = c.hub.app.Conversation(c.ctx, who.staff, old.ConversationID)
+			}
 		} else {
-			err = c.hub.app.AllowFollowerSend(who.follower)
+			conv, old, err = c.hub.app.AllowFollowerSend(c.ctx, who.follower, req.ChannelID, req.ConversationID, req.ClientID)
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case old != nil:
+			// A retry of a message stored before: answered with it.
+			c.sendAck(who, req, conv, old)
+		default:
 			err = c.sendMessage(who, req)
 		}
 	case "take", "finish":
@@ -634,9 +645,14 @@ func (c *conn) sendMessage(who *identity, req *request) error {
 			return err
 		}
 	}
+	c.sendAck(who, req, conv, msg)
+	return nil
+}
+
+// sendAck answers a send with the message stored and its conversation.
+func (c *conn) sendAck(who *identity, req *request, conv *regulars.Conversation, msg *regulars.ChatMessage) {
 	cv, m := api.ConversationOut(conv, who.staff != nil), api.MessageOut(msg, nil, who.staff != nil)
 	c.send(encode(&frame{Type: "ack", Ref: req.Ref, ClientID: req.ClientID, Conversation: &cv, Message: &m}))
-	return nil
 }
 
 func (c *conn) takeOrFinish(who *identity, req *request) error {

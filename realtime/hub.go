@@ -49,7 +49,9 @@
 // the wrong type) is answered with code "bad_request", its ref when it
 // has a readable one, and the member at fault in fields; a message over
 // 64 KiB closes the connection (1009). Sends are held to their sender's
-// rate over all their connections and the API; a connection's other
+// rate over all their connections and the API (a retry of a message
+// stored before, by its client_id, is answered with it even over the
+// rate); a connection's other
 // requests (ping aside) to 200 at once and 20 a second after that. Past
 // either, the request is refused with code "too_many".
 //

@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"regulars/app"
+	"regulars/httpx"
 	"regulars/internal/testenv"
 )
 
@@ -95,4 +96,34 @@ func TestBrowserFollowerChatsListStartsFollowTheChatSwitch(t *testing.T) {
 	waitTrue(t, ctx, `!document.querySelector('`+start+`') && document.getElementById("chat-start").hidden`, "the channel gone from Start a chat")
 	switchChat(t, c.srv, c.w.OtherOwner.Email, c.w.OtherChannel.ID, true)
 	testenv.Do(t, ctx, chromedp.WaitVisible(start))
+}
+
+// A message refused as sent too fast that had reached the server after
+// all (its first try's answer lost) is answered, tried again, with the
+// message stored, although the follower is still over their rate; its
+// bubble gives way to it instead of staying "Sending…" beside it.
+func TestBrowserFollowerChatRetryOfAStoredMessage(t *testing.T) {
+	t.Parallel()
+	c := newChatUX(t)
+	// Two sends, then none for minutes (and two look-ups of a retry).
+	c.srv.App.ChatSends = httpx.NewLimiter(0.001, 2)
+	ctx := testenv.Browser(t)
+	c.openApp(t, ctx, 390, 844, c.chatRoute(), `window.sentFrames = []; const send = WebSocket.prototype.send;
+		WebSocket.prototype.send = function (d) { window.sentFrames.push(String(d)); return send.call(this, d); }`)
+	testenv.Do(t, ctx, chromedp.WaitVisible(`#chat-text`))
+	sendFromApp(t, ctx, "Zero")
+	sendFromApp(t, ctx, "First")
+	testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "Second"), chromedp.Click(`#chat-send`))
+	testenv.WaitText(t, ctx, "#chat-messages li.failed", "sending too fast")
+	clientID := testenv.Run(t, ctx, chromedp.Evaluate[string](`window.sentFrames.flatMap((s) => s.split("\n")).map((s) => JSON.parse(s)).find((f) => f.text === "Second").client_id`))
+	// It reached the server (as if by a try whose answer was lost).
+	if _, _, err := c.srv.App.FollowerSend(context.Background(), c.fan.Actor, c.w.Channel.ID, app.FollowerMessage{Text: "Second", ClientID: clientID}); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(t, ctx, `[...document.querySelectorAll("#chat-messages li[data-seq]")].some((li) => li.innerText.includes("Second"))`, "the stored message shown")
+	testenv.Do(t, ctx, chromedp.Click(`#chat-messages li.failed .retry`))
+	waitTrue(t, ctx, `!document.querySelector("#chat-messages li.pending, #chat-messages li.failed")`, "the bubble gone")
+	if n := testenv.Run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("#chat-messages li")].filter((li) => li.innerText.includes("Second")).length`)); n != 1 {
+		t.Fatalf("Second shows %d times, want once", n)
+	}
 }

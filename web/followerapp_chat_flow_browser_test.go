@@ -126,7 +126,18 @@ func TestBrowserFollowerChatSignedOutElsewhereSignsIn(t *testing.T) {
 	waitTrue(t, ctx, `location.hash === "#/signin" && !!document.querySelector("#signin-form") && !localStorage.getItem("regulars.token")`, "the sign-in")
 }
 
-// The chat switched off while the follower has it open: the message they
+// dropChannelFrames keeps the server's channel events from the page's
+// WebSocket clients (a frame per line; the others pass).
+const dropChannelFrames = `const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+	Object.defineProperty(WebSocket.prototype, "onmessage", { get() { return d.get.call(this); }, set(fn) {
+		d.set.call(this, (e) => {
+			const lines = String(e.data).split("\n").filter((l) => !l.includes('"type":"channel"'));
+			if (lines.length) fn({ data: lines.join("\n") });
+		});
+	} })`
+
+// The chat switched off while the follower has it open, and the app not
+// told (the event lost): the message they
 // send is refused with the reason, and the composer gives way to the
 // notice the screen shows when it opens so (nothing more to try in vain).
 func TestBrowserFollowerChatSwitchedOffMidConversation(t *testing.T) {
@@ -134,7 +145,9 @@ func TestBrowserFollowerChatSwitchedOffMidConversation(t *testing.T) {
 	c := newChatUX(t)
 	c.followerSays(t, "Hello")
 	ctx := testenv.Browser(t)
-	c.openChat(t, ctx, 390, 844)
+	// The live event saying so does not reach this app (as when it is
+	// lost): the refused message is what tells it.
+	c.openApp(t, ctx, 390, 844, c.chatRoute(), dropChannelFrames)
 	testenv.WaitText(t, ctx, "#chat-messages", "Hello")
 	ch := c.w.Channel
 	if _, err := c.srv.App.UpdateChannel(context.Background(), c.agent, ch.ID, app.ChannelInput{Name: ch.Name, Description: ch.Description, Welcome: ch.Welcome}); err != nil {

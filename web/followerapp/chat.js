@@ -423,9 +423,11 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // Live, the follower's own ones are always brought into view, the
   // others when the thread is at its end.
   const add = (m, live = true) => {
+    // (Its bubble goes even when the message shows already: a retry
+    // answered with a message the catch-up brought.)
+    if (m.client_id) list.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`)?.remove();
     if (seqs.has(m.seq)) return;
     seqs.add(m.seq);
-    if (m.client_id) list.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`)?.remove();
     const earlier = (li) => li.dataset.seq && Number(li.dataset.seq) < m.seq;
     let next = null; // the first later message or unsent bubble
     for (let li = list.lastElementChild; li && !earlier(li); li = li.previousElementSibling) next = li;

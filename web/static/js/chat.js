@@ -261,7 +261,13 @@ function start(root) {
   scrollDown(true);
 
   function showMessage(m) {
-    if (!messages || messages.querySelector(`[data-seq="${m.seq}"]`)) return;
+    if (!messages) return;
+    // Shown already (a retry answered with a message the catch-up
+    // brought): its bubble goes all the same.
+    if (messages.querySelector(`[data-seq="${m.seq}"]`)) {
+      if (m.client_id) messages.querySelector(`[data-client="${CSS.escape(m.client_id)}"]`)?.remove();
+      return;
+    }
     const mine = m.author === "agent" && m.agent?.id === me;
     if (messages.dataset.older) {
       // A page of earlier messages (opened without the script): newer ones
