@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"regulars/app"
 	"regulars/internal/testenv"
 )
 
@@ -137,4 +138,27 @@ func TestAgentChatFailedMessageStaysWhereWrittenTryAgainSendsItLast(t *testing.T
 	testenv.Do(t, b, chromedp.Click(`.msg-failed .msg-retry`))
 	line("Hello!|Ann here|Sorry, one moment|Back now|HOLD Are you there?|Got it?|menu.pdf", "the file tried again, sent at the end")
 	testenv.Screenshot(t, b, "failed-tried-again")
+}
+
+// A message refused (too fast) that was stored after all, its client id
+// the same, shows once: its "Not sent" bubble gives way to the stored
+// message when it comes, as the follower app's now does too.
+func TestAgentChatRetryOfAStoredMessageLeavesOneCopy(t *testing.T) {
+	t.Parallel()
+	x := newAgentChat(t, 0)
+	b := x.openWith(t, x.ann, 1280, 800, x.thread(), holdAndRefuse)
+	testenv.Do(t, b, chromedp.SendKeys(`#composer-text`, "HOLD Stored after all"+kb.Enter))
+	waitTrue(t, b, `window.held.length === 1`, "the first try held")
+	clientID := testenv.Run(t, b, chromedp.Evaluate[string](`window.held[0].f.client_id`))
+	testenv.Do(t, b, chromedp.Evaluate[chromedp.Void](`window.refuse()`))
+	testenv.WaitText(t, b, ".msg-failed .msg-meta", "You are sending too fast")
+	// It reached the server (as by a try whose answer was lost).
+	if _, err := x.srv.App.SendAgentMessage(context.Background(), x.actor(t, x.ann), x.conv.ID, app.AgentMessage{Text: "HOLD Stored after all", ClientID: clientID}); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(t, b, `[...document.querySelectorAll("#messages > .msg[data-seq]")].some((li) => li.textContent.includes("HOLD Stored after all"))`, "the stored message shown")
+	waitTrue(t, b, `!document.querySelector("#messages .msg-pending, #messages .msg-failed")`, "no bubble left beside the stored message")
+	if n := testenv.Run(t, b, chromedp.Evaluate[int](`[...document.querySelectorAll("#messages > .msg")].filter((li) => li.textContent.includes("HOLD Stored after all")).length`)); n != 1 {
+		t.Fatalf("the message shows %d times, want once", n)
+	}
 }

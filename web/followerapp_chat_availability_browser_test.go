@@ -99,31 +99,54 @@ func TestBrowserFollowerChatsListStartsFollowTheChatSwitch(t *testing.T) {
 }
 
 // A message refused as sent too fast that had reached the server after
-// all (its first try's answer lost) is answered, tried again, with the
-// message stored, although the follower is still over their rate; its
-// bubble gives way to it instead of staying "Sending…" beside it.
+// all (its first try's answer lost) shows once: its "Not sent" bubble
+// gives way to the stored message when it comes (it stayed beside it),
+// and a try again, though the follower is still over their rate, is
+// answered with the message stored and leaves no bubble ("Sending…" stayed
+// beside the message).
 func TestBrowserFollowerChatRetryOfAStoredMessage(t *testing.T) {
 	t.Parallel()
 	c := newChatUX(t)
-	// Two sends, then none for minutes (and two look-ups of a retry).
-	c.srv.App.ChatSends = httpx.NewLimiter(0.001, 2)
+	// Three sends, then none for minutes (and three look-ups of a retry).
+	c.srv.App.ChatSends = httpx.NewLimiter(0.001, 3)
 	ctx := testenv.Browser(t)
+	// The page records what it sends, and the live event of "Third" is
+	// kept from it: only the answer to its try again can bring it.
 	c.openApp(t, ctx, 390, 844, c.chatRoute(), `window.sentFrames = []; const send = WebSocket.prototype.send;
-		WebSocket.prototype.send = function (d) { window.sentFrames.push(String(d)); return send.call(this, d); }`)
+		WebSocket.prototype.send = function (d) { window.sentFrames.push(String(d)); return send.call(this, d); };
+		const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+		Object.defineProperty(WebSocket.prototype, "onmessage", { get() { return d.get.call(this); }, set(fn) {
+			d.set.call(this, (e) => {
+				const lines = String(e.data).split("\n").filter((l) => !(l.includes('"type":"message"') && l.includes('"text":"Third"')));
+				if (lines.length) fn({ data: lines.join("\n") });
+			});
+		} })`)
 	testenv.Do(t, ctx, chromedp.WaitVisible(`#chat-text`))
-	sendFromApp(t, ctx, "Zero")
-	sendFromApp(t, ctx, "First")
-	testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, "Second"), chromedp.Click(`#chat-send`))
-	testenv.WaitText(t, ctx, "#chat-messages li.failed", "sending too fast")
-	clientID := testenv.Run(t, ctx, chromedp.Evaluate[string](`window.sentFrames.flatMap((s) => s.split("\n")).map((s) => JSON.parse(s)).find((f) => f.text === "Second").client_id`))
-	// It reached the server (as if by a try whose answer was lost).
-	if _, _, err := c.srv.App.FollowerSend(context.Background(), c.fan.Actor, c.w.Channel.ID, app.FollowerMessage{Text: "Second", ClientID: clientID}); err != nil {
-		t.Fatal(err)
+	for _, text := range []string{"Zero", "One", "Two"} {
+		sendFromApp(t, ctx, text)
 	}
-	waitTrue(t, ctx, `[...document.querySelectorAll("#chat-messages li[data-seq]")].some((li) => li.innerText.includes("Second"))`, "the stored message shown")
+	refusedThenStored := func(text string) {
+		t.Helper()
+		testenv.Do(t, ctx, chromedp.SendKeys(`#chat-text`, text), chromedp.Click(`#chat-send`))
+		testenv.WaitText(t, ctx, "#chat-messages li.failed", "sending too fast")
+		clientID := testenv.Run(t, ctx, chromedp.Evaluate[string](fmt.Sprintf(`window.sentFrames.flatMap((s) => s.split("\n")).map((s) => JSON.parse(s)).find((f) => f.text === %q).client_id`, text)))
+		if _, _, err := c.srv.App.FollowerSend(context.Background(), c.fan.Actor, c.w.Channel.ID, app.FollowerMessage{Text: text, ClientID: clientID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shownOnce := func(text string) {
+		t.Helper()
+		waitTrue(t, ctx, fmt.Sprintf(`[...document.querySelectorAll("#chat-messages li[data-seq]")].some((li) => li.innerText.includes(%q))`, text), "the stored message shown: "+text)
+		waitTrue(t, ctx, `!document.querySelector("#chat-messages li.pending, #chat-messages li.failed")`, "no bubble left beside "+text)
+		if n := testenv.Run(t, ctx, chromedp.Evaluate[int](fmt.Sprintf(`[...document.querySelectorAll("#chat-messages li")].filter((li) => li.innerText.includes(%q)).length`, text))); n != 1 {
+			t.Fatalf("%s shows %d times, want once", text, n)
+		}
+	}
+
+	refusedThenStored("Second") // its live event comes
+	shownOnce("Second")
+
+	refusedThenStored("Third") // its live event is kept from the page
 	testenv.Do(t, ctx, chromedp.Click(`#chat-messages li.failed .retry`))
-	waitTrue(t, ctx, `!document.querySelector("#chat-messages li.pending, #chat-messages li.failed")`, "the bubble gone")
-	if n := testenv.Run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("#chat-messages li")].filter((li) => li.innerText.includes("Second")).length`)); n != 1 {
-		t.Fatalf("Second shows %d times, want once", n)
-	}
+	shownOnce("Third")
 }

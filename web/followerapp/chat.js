@@ -672,12 +672,12 @@ export async function chatScreen({ h, show, toast }, channelID) {
   // later try may work: the network failed, the server was busy, the
   // follower sent too fast. The try again goes with the same client id, so
   // that what reached the server after all is stored once.
+  // It keeps its client id: should the message turn out stored after all
+  // (a try whose answer was lost), it gives way to it when it comes.
   const failed = (li, err, again) => {
     if (err?.code === "conflict") recheck();
-    const clientID = li.dataset.client;
     li.classList.remove("pending");
     li.classList.add("failed");
-    li.removeAttribute("data-client");
     const reason = h("p", { class: "reason", role: "alert" }, h("strong", {}, "Not sent. "), reasonOf(err));
     const dismiss = h("button", { class: "btn dismiss", type: "button" }, "Dismiss");
     dismiss.addEventListener("click", () => {
@@ -689,7 +689,6 @@ export async function chatScreen({ h, show, toast }, channelID) {
     retry?.addEventListener("click", () => {
       li.classList.remove("failed");
       li.classList.add("pending");
-      li.dataset.client = clientID;
       const status = h("span", { class: "small muted status" }, "Sending…");
       li.status = status;
       li.querySelector(".actions").replaceWith(status);
