@@ -265,7 +265,7 @@ func (x *API) sendAgentMessage(r *http.Request, in AgentMessageSend) (Sent, erro
 		return Sent{}, err
 	}
 	actor := actorOf(r)
-	if old, err := x.app.AllowAgentSend(r.Context(), actor, id, in.ClientID); err != nil || old != nil {
+	if _, old, err := x.app.AllowAgentSend(r.Context(), actor, id, in.ClientID); err != nil || old != nil {
 		if err != nil {
 			return Sent{}, err
 		}
@@ -288,7 +288,7 @@ func (x *API) sendAgentAttachment(r *http.Request, body io.Reader) (Sent, error)
 		return Sent{}, err
 	}
 	q, actor := r.URL.Query(), actorOf(r)
-	if old, err := x.app.AllowAgentSend(r.Context(), actor, id, q.Get("client_id")); err != nil || old != nil {
+	if _, old, err := x.app.AllowAgentSend(r.Context(), actor, id, q.Get("client_id")); err != nil || old != nil {
 		if err != nil {
 			return Sent{}, err
 		}

@@ -189,52 +189,46 @@ var errSendingTooFast = regulars.Errorf(regulars.ETOOMANY, "You are sending too 
 // and route. Over the rate, a send whose clientID names one of the
 // agent's messages stored before is not refused: it is a retry of a
 // message that reached the server, its answer lost, and it gets what was
-// stored (sent), as it would within the rate. Those look-ups are held to
-// a rate of their own, so that a flood over the rate does not reach the
-// database with each send.
-func (a *App) AllowAgentSend(ctx context.Context, actor *Actor, convID int64, clientID string) (sent *regulars.ChatMessage, err error) {
-	key := "user:" + strconv.FormatInt(actor.User.ID, 10)
-	if a.ChatSends.Allow(key) {
-		return nil, nil
-	}
-	if clientID == "" || !a.ChatSends.Allow("resent:"+key) {
-		return nil, errSendingTooFast
-	}
-	if _, err := a.Conversation(ctx, actor, convID); err != nil {
-		return nil, errSendingTooFast
-	}
-	old, err := a.DB.ChatMessageByClient(ctx, convID, clientID)
-	if err != nil || old.Author != regulars.AuthorAgent || old.UserID != actor.User.ID {
-		return nil, errSendingTooFast
-	}
-	return old, nil
+// stored (sent) with its conversation, as it would within the rate.
+func (a *App) AllowAgentSend(ctx context.Context, actor *Actor, convID int64, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
+	return a.allowSend(ctx, "user:"+strconv.FormatInt(actor.User.ID, 10), clientID,
+		func() (*regulars.Conversation, error) { return a.Conversation(ctx, actor, convID) },
+		func(m *regulars.ChatMessage) bool {
+			return m.Author == regulars.AuthorAgent && m.UserID == actor.User.ID
+		})
 }
 
 // AllowFollowerSend is AllowAgentSend for a follower writing to channel
-// channelID or, when it is 0, to conversation convID; a retry of a
-// message stored before gets it with its conversation.
+// channelID or, when it is 0, to conversation convID.
 func (a *App) AllowFollowerSend(ctx context.Context, fa *FollowerActor, channelID, convID int64, clientID string) (*regulars.Conversation, *regulars.ChatMessage, error) {
-	key := "follower:" + strconv.FormatInt(fa.Follower.ID, 10)
+	return a.allowSend(ctx, "follower:"+strconv.FormatInt(fa.Follower.ID, 10), clientID,
+		func() (*regulars.Conversation, error) {
+			if channelID != 0 {
+				return a.followerConversationWith(ctx, fa, channelID)
+			}
+			return a.FollowerConversation(ctx, fa, convID)
+		},
+		func(m *regulars.ChatMessage) bool { return m.Author == regulars.AuthorFollower })
+}
+
+// allowSend takes a send from the rate of sender key or, over it, looks
+// for the message clientID names in the conversation (the sender's own,
+// mine says): a retry gets it, anything else errSendingTooFast. The
+// look-ups are held to a rate of their own, so that a flood over the rate
+// does not reach the database with each send.
+func (a *App) allowSend(ctx context.Context, key, clientID string, conv func() (*regulars.Conversation, error), mine func(*regulars.ChatMessage) bool) (*regulars.Conversation, *regulars.ChatMessage, error) {
 	if a.ChatSends.Allow(key) {
 		return nil, nil, nil
 	}
 	if clientID == "" || !a.ChatSends.Allow("resent:"+key) {
 		return nil, nil, errSendingTooFast
 	}
-	var (
-		c   *regulars.Conversation
-		err error
-	)
-	if channelID != 0 {
-		c, err = a.followerConversationWith(ctx, fa, channelID)
-	} else {
-		c, err = a.FollowerConversation(ctx, fa, convID)
-	}
+	c, err := conv()
 	if err != nil {
 		return nil, nil, errSendingTooFast
 	}
 	old, err := a.DB.ChatMessageByClient(ctx, c.ID, clientID)
-	if err != nil || old.Author != regulars.AuthorFollower {
+	if err != nil || !mine(old) {
 		return nil, nil, errSendingTooFast
 	}
 	return c, old, nil

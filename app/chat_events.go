@@ -71,24 +71,29 @@ type ChatEvent struct {
 }
 
 // publish sends ev to the partner's agents and, unless staffOnly, to the
-// follower. Delivery failures are logged: the data is committed, and
-// clients catch up from the last message they saw.
+// follower.
 func (a *App) publish(ctx context.Context, ev *ChatEvent, staffOnly bool) {
+	if staffOnly || ev.FollowerID == 0 {
+		a.publishOn(ctx, ev, PartnerTopic(ev.PartnerID))
+		return
+	}
+	a.publishOn(ctx, ev, PartnerTopic(ev.PartnerID), FollowerTopic(ev.FollowerID))
+}
+
+// publishOn sends ev, encoded once, on each of topics. Delivery failures
+// are logged: the data is committed, and clients catch up from the last
+// message they saw (or check again when they reconnect).
+func (a *App) publishOn(ctx context.Context, ev *ChatEvent, topics ...string) {
 	e, err := events.Encoded(a.Bus, events.Event{Value: ev})
 	if err != nil {
-		a.Log.Error("chat event", "err", err)
+		a.Log.Error("chat event", "type", ev.Type, "err", err)
 		return
 	}
-	e.Topic = PartnerTopic(ev.PartnerID)
-	if err := a.Bus.Publish(ctx, e); err != nil {
-		a.Log.Warn("publishing a chat event", "topic", "partner", "err", err)
-	}
-	if staffOnly || ev.FollowerID == 0 {
-		return
-	}
-	e.Topic = FollowerTopic(ev.FollowerID)
-	if err := a.Bus.Publish(ctx, e); err != nil {
-		a.Log.Warn("publishing a chat event", "topic", "follower", "err", err)
+	for _, topic := range topics {
+		e.Topic = topic
+		if err := a.Bus.Publish(ctx, e); err != nil {
+			a.Log.Warn("publishing a chat event", "type", ev.Type, "topic", topic, "err", err)
+		}
 	}
 }
 
@@ -134,17 +139,10 @@ func (a *App) publishProfile(ctx context.Context, f *regulars.Follower) {
 // the reason it cannot write, or back, without waiting for a refused send.
 func (a *App) publishChannel(ctx context.Context, c *regulars.Channel, followerID int64, following bool) {
 	ev := &ChatEvent{Type: EventChannel, TenantID: c.TenantID, ChannelID: c.ID, ChatEnabled: c.ChatEnabled}
-	topic := FollowersTopic(c.TenantID)
-	if followerID != 0 {
-		ev.FollowerID, ev.Following, topic = followerID, &following, FollowerTopic(followerID)
-	}
-	e, err := events.Encoded(a.Bus, events.Event{Value: ev})
-	if err != nil {
-		a.Log.Error("channel event", "err", err)
+	if followerID == 0 {
+		a.publishOn(ctx, ev, FollowersTopic(c.TenantID))
 		return
 	}
-	e.Topic = topic
-	if err := a.Bus.Publish(ctx, e); err != nil {
-		a.Log.Warn("publishing a channel event", "err", err)
-	}
+	ev.FollowerID, ev.Following = followerID, &following
+	a.publishOn(ctx, ev, FollowerTopic(followerID))
 }

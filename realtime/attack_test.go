@@ -1,7 +1,6 @@
 package realtime_test
 
 import (
-	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"regulars/app"
 	"regulars/internal/testenv"
 	"regulars/store"
-	"regulars/web"
 )
 
 func isHello(f frame) bool { return f.Type == "hello" }
@@ -40,17 +38,14 @@ func TestRoleChangesReachOpenConnections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		owner, err := w.srv.App.SignIn(w.ctx, w.w.Owner.Email, testenv.Password, "127.0.0.1", "test")
-		if err != nil {
-			t.Fatal(err)
-		}
+		owner, _ := w.session(w.w.Owner.Email)
 		a := dial(t, "ann", w.srv.URL, annHeader, "")
 		a.await("hello", isHello)
 		b := dial(t, "bob", w.srv.URL, bobHeader, "")
 		b.await("hello", isHello)
 
 		// Ann's role lowered to view only: her next send is refused.
-		if _, err := w.srv.App.UpdateRole(w.ctx, owner.Actor, ann.RoleID, app.RoleInput{Name: "Role for " + ann.Email, Permissions: regulars.Permissions{regulars.FeatureChat: regulars.LevelView}}); err != nil {
+		if _, err := w.srv.App.UpdateRole(w.ctx, owner, ann.RoleID, app.RoleInput{Name: "Role for " + ann.Email, Permissions: regulars.Permissions{regulars.FeatureChat: regulars.LevelView}}); err != nil {
 			t.Fatal(err)
 		}
 		if e := a.refusal(map[string]any{"type": "send", "conversation_id": conv.ID, "text": "Still mine?", "ref": "s1"}); e.Code != regulars.EFORBIDDEN {
@@ -64,7 +59,7 @@ func TestRoleChangesReachOpenConnections(t *testing.T) {
 		a.await("history", func(f frame) bool { return f.Type == "synced" && f.Ref == "r1" })
 
 		// Her role loses the chat: the connection closes.
-		if _, err := w.srv.App.UpdateRole(w.ctx, owner.Actor, ann.RoleID, app.RoleInput{Name: "Role for " + ann.Email, Permissions: regulars.Permissions{}}); err != nil {
+		if _, err := w.srv.App.UpdateRole(w.ctx, owner, ann.RoleID, app.RoleInput{Name: "Role for " + ann.Email, Permissions: regulars.Permissions{}}); err != nil {
 			t.Fatal(err)
 		}
 		a.closedWith(4403)
@@ -74,7 +69,7 @@ func TestRoleChangesReachOpenConnections(t *testing.T) {
 		if err := db.CreateRole(w.ctx, noChat); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.srv.App.UpdateUser(w.ctx, owner.Actor, bob.ID, app.UserInput{Name: bob.Name, Email: bob.Email, RoleID: noChat.ID}); err != nil {
+		if _, err := w.srv.App.UpdateUser(w.ctx, owner, bob.ID, app.UserInput{Name: bob.Name, Email: bob.Email, RoleID: noChat.ID}); err != nil {
 			t.Fatal(err)
 		}
 		b.closedWith(4403)
@@ -87,15 +82,8 @@ func TestPasswordChangeClosesOtherConnections(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		ann, _ := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
-		session := func() (*app.Actor, http.Header) {
-			res, err := w.srv.App.SignIn(w.ctx, ann.Email, testenv.Password, "127.0.0.1", "test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.Actor, http.Header{"Cookie": {web.SessionCookie + "=" + res.Secret}, "Origin": {w.srv.URL}}
-		}
-		here, hereHeader := session()
-		_, otherHeader := session()
+		here, hereHeader := w.session(ann.Email)
+		_, otherHeader := w.session(ann.Email)
 		c := dial(t, "here", w.srv.URL, hereHeader, "")
 		c.await("hello", isHello)
 		o := dial(t, "other", w.srv.URL, otherHeader, "")

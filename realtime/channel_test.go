@@ -41,10 +41,7 @@ func TestChannelChangesReachFollowers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		owner, err := w.srv.App.SignIn(w.ctx, w.w.Owner.Email, testenv.Password, "127.0.0.1", "test")
-		if err != nil {
-			t.Fatal(err)
-		}
+		owner, _ := w.session(w.w.Owner.Email)
 		mia := dial(t, "mia", w.srv.URL, nil, "?token="+url.QueryEscape(token))
 		leo := dial(t, "leo", w.srv.URL, nil, "?token="+url.QueryEscape(leoToken))
 		otto := dial(t, "otto", w.srv.URL, nil, "?token="+url.QueryEscape(other.Token))
@@ -55,7 +52,7 @@ func TestChannelChangesReachFollowers(t *testing.T) {
 
 		set := func(on bool) {
 			t.Helper()
-			if _, err := w.srv.App.UpdateChannel(w.ctx, owner.Actor, ch.ID, app.ChannelInput{Name: ch.Name, ChatEnabled: on}); err != nil {
+			if _, err := w.srv.App.UpdateChannel(w.ctx, owner, ch.ID, app.ChannelInput{Name: ch.Name, ChatEnabled: on}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -488,9 +488,7 @@ func (c *conn) handle(req *request) {
 			old  *regulars.ChatMessage
 		)
 		if who.staff != nil {
-			if old, err = c.hub.app.AllowAgentSend(c.ctx, who.staff, req.ConversationID, req.ClientID); old != nil {
-				conv, err = c.hub.app.Conversation(c.ctx, who.staff, old.ConversationID)
-			}
+			conv, old, err = c.hub.app.AllowAgentSend(c.ctx, who.staff, req.ConversationID, req.ClientID)
 		} else {
 			conv, old, err = c.hub.app.AllowFollowerSend(c.ctx, who.follower, req.ChannelID, req.ConversationID, req.ClientID)
 		}

@@ -207,6 +207,17 @@ func (w *world) agent(partnerID int64, email string, level regulars.Level) (*reg
 	return nil, nil
 }
 
+// session signs email in as a browser does: its actor, and the session
+// cookie header of a same-origin connection.
+func (w *world) session(email string) (*app.Actor, http.Header) {
+	w.t.Helper()
+	res, err := w.srv.App.SignIn(w.ctx, email, testenv.Password, "127.0.0.1", "test")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res.Actor, http.Header{"Cookie": {web.SessionCookie + "=" + res.Secret}, "Origin": {w.srv.URL}}
+}
+
 // follower signs a new follower up, following partner A's channel.
 func (w *world) follower(email string) (*app.FollowerActor, string) {
 	w.t.Helper()
@@ -557,11 +568,8 @@ func TestConnectionAuthorization(t *testing.T) {
 		// Disabling a user closes their connections at once.
 		a := dial(t, "ann", w.srv.URL, annHeader, "")
 		a.await("hello", func(f frame) bool { return f.Type == "hello" })
-		owner, err := w.srv.App.SignIn(w.ctx, w.w.Owner.Email, testenv.Password, "127.0.0.1", "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.srv.App.SetUserEnabled(w.ctx, owner.Actor, vera.ID, false); err != nil {
+		owner, _ := w.session(w.w.Owner.Email)
+		if err := w.srv.App.SetUserEnabled(w.ctx, owner, vera.ID, false); err != nil {
 			t.Fatal(err)
 		}
 		v.closedWith(realtime.CodeRevoked)
@@ -691,15 +699,8 @@ func TestEndedSignInsCloseTheirConnections(t *testing.T) {
 	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		ann, _ := w.agent(w.w.Partner.ID, "ann@alpha.example", regulars.LevelUpdate)
-		session := func() (*app.Actor, http.Header) {
-			res, err := w.srv.App.SignIn(w.ctx, ann.Email, testenv.Password, "127.0.0.1", "test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.Actor, http.Header{"Cookie": {web.SessionCookie + "=" + res.Secret}, "Origin": {w.srv.URL}}
-		}
-		_, laptopHeader := session()
-		phone, phoneHeader := session()
+		_, laptopHeader := w.session(ann.Email)
+		phone, phoneHeader := w.session(ann.Email)
 		tok, secret, err := w.srv.App.CreateAPIToken(w.ctx, phone, "script")
 		if err != nil {
 			t.Fatal(err)
@@ -743,11 +744,8 @@ func TestEndedSignInsCloseTheirConnections(t *testing.T) {
 		mia.closedWith(realtime.CodeRevoked)
 
 		// Suspending the partner closes its agents' connections.
-		op, err := w.srv.App.SignIn(w.ctx, w.w.Operator.Email, testenv.Password, "127.0.0.1", "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.srv.App.SetPartnerSuspended(w.ctx, op.Actor, w.w.Partner.ID, true); err != nil {
+		op, _ := w.session(w.w.Operator.Email)
+		if _, err := w.srv.App.SetPartnerSuspended(w.ctx, op, w.w.Partner.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		onPhone.closedWith(realtime.CodeRevoked)

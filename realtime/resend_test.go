@@ -111,11 +111,8 @@ func TestResendOverTheRateGetsTheStoredMessage(t *testing.T) {
 		}
 		// Not theirs to retry: the follower's message.
 		tooMany(send(a, map[string]any{"conversation_id": conv, "text": "m1", "client_id": "f1"}))
-		annIn, err := w.srv.App.SignIn(w.ctx, "ann@alpha.example", testenv.Password, "127.0.0.1", "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, annToken, err := w.srv.App.CreateAPIToken(w.ctx, annIn.Actor, "retries")
+		annIn, _ := w.session("ann@alpha.example")
+		_, annToken, err := w.srv.App.CreateAPIToken(w.ctx, annIn, "retries")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -126,15 +126,23 @@ func TestBrowserFollowerChatSignedOutElsewhereSignsIn(t *testing.T) {
 	waitTrue(t, ctx, `location.hash === "#/signin" && !!document.querySelector("#signin-form") && !localStorage.getItem("regulars.token")`, "the sign-in")
 }
 
-// dropChannelFrames keeps the server's channel events from the page's
-// WebSocket clients (a frame per line; the others pass).
-const dropChannelFrames = `const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
+// dropFrames returns a page script that keeps the server's frames for
+// which the JavaScript expression drop (of the frame's text, l) holds
+// from the page's WebSocket clients; the others, a frame a line, pass.
+func dropFrames(drop string) string {
+	return `(() => {
+	const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
 	Object.defineProperty(WebSocket.prototype, "onmessage", { get() { return d.get.call(this); }, set(fn) {
 		d.set.call(this, (e) => {
-			const lines = String(e.data).split("\n").filter((l) => !l.includes('"type":"channel"'));
+			const lines = String(e.data).split("\n").filter((l) => !(` + drop + `));
 			if (lines.length) fn({ data: lines.join("\n") });
 		});
-	} })`
+	} });
+})()`
+}
+
+// dropChannelFrames keeps the server's channel events from the page.
+var dropChannelFrames = dropFrames(`l.includes('"type":"channel"')`)
 
 // The chat switched off while the follower has it open, and the app not
 // told (the event lost): the message they
